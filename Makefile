@@ -1,0 +1,21 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PY := .venv/bin/python
+
+.PHONY: run test setup lint format prod bench
+
+run:  ## the dashboard on http://127.0.0.1:8000 (demo mode unless MJ_API_BASE is set)
+	scripts/setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py serve
+
+test:  ## the whole test suite, set-up included
+	scripts/setup --test
+	scripts/test
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .

@@ -1,0 +1,76 @@
+"""Reading task IDs out of whatever a person pastes.
+
+Accepts IDs separated by newlines, commas, spaces or tabs, a JSON array, or
+text that holds IDs among other words (a curl command, a log line). Keeps the
+first occurrence of each ID, in order, and says which tokens it rejected and
+why.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+MAX_ID_LENGTH = 64
+MIN_ID_DIGITS = 8
+ID_RE = re.compile(rf"^\d{{{MIN_ID_DIGITS},{MAX_ID_LENGTH}}}$")
+# A long digit run inside a bigger token: '"ids":["1743326750223591"]', 'task/174.../fetch'.
+EMBEDDED_ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{13,32}(?![0-9A-Za-z])")
+SEPARATORS_RE = re.compile(r"[\s,;|]+")
+EDGE_PUNCTUATION = "\"'`()[]{}<>.:=!?"
+
+
+@dataclass
+class ParsedIds:
+    ids: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (token, reason)
+    duplicates: int = 0
+    ignored_words: int = 0
+
+
+def parse_ids(text: str) -> ParsedIds:
+    parsed = ParsedIds()
+    seen: set[str] = set()
+    for token in _tokens(text):
+        for candidate, reason in _classify(token):
+            if reason:
+                parsed.rejected.append((candidate, reason))
+            elif candidate is None:
+                parsed.ignored_words += 1
+            elif candidate in seen:
+                parsed.duplicates += 1
+            else:
+                seen.add(candidate)
+                parsed.ids.append(candidate)
+    return parsed
+
+
+def _tokens(text: str) -> list[str]:
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            data = None
+        if isinstance(data, list):
+            return [str(item).strip() for item in data if str(item).strip()]
+    return [token for token in SEPARATORS_RE.split(stripped) if token]
+
+
+def _classify(token: str) -> list[tuple[str | None, str]]:
+    """(id, "") for an ID, (None, "") for an ordinary word, (token, reason) to reject."""
+    bare = token.strip(EDGE_PUNCTUATION)
+    if ID_RE.match(bare):
+        return [(bare, "")]
+    embedded = EMBEDDED_ID_RE.findall(token)
+    if embedded:
+        return [(found, "") for found in embedded]
+    if not any(char.isdigit() for char in bare):
+        return [(None, "")]
+    if bare.isdigit() and len(bare) < MIN_ID_DIGITS:
+        return [(bare, _("too short: task IDs have at least %(n)d digits") % {"n": MIN_ID_DIGITS})]
+    if bare.isdigit():
+        return [(bare[:40] + "…", _("too long: more than %(n)d digits") % {"n": MAX_ID_LENGTH})]
+    shown = bare if len(bare) <= 40 else bare[:40] + "…"
+    return [(shown, _("not a task ID: IDs are digits only"))]

@@ -1,0 +1,45 @@
+"""Run the dashboard for a person: demo mode when no relay is configured.
+
+With MJ_API_BASE unset it starts the relay simulator on a free loopback port,
+points the dashboard at it, makes a demo login and prints it; then it serves
+with Django's development server (one process, so the simulator lives in it).
+"""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+DEMO_USER = "demo"
+
+
+class Command(BaseCommand):
+    help = "Run the dashboard (demo mode with the built-in simulator when MJ_API_BASE is unset)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+
+    def handle(self, *args, host, port, **options):
+        if not settings.MJ_API_BASE:
+            self._start_demo()
+        call_command("runserver", f"{host}:{port}", use_reloader=False)
+
+    def _start_demo(self):
+        from tasks_app.simulator import Simulator
+
+        api_key = secrets.token_urlsafe(24)
+        simulator = Simulator(api_key=api_key).start()
+        settings.MJ_API_BASE = simulator.base_url
+        settings.MJ_API_KEY = api_key
+        settings.MJ_DEMO_MODE = True
+        password = secrets.token_urlsafe(9)
+        user, _ = get_user_model().objects.get_or_create(username=DEMO_USER)
+        user.set_password(password)
+        user.is_staff = True
+        user.save()
+        self.stdout.write(self.style.SUCCESS(f"Demo upstream (simulator) at {simulator.base_url}"))
+        self.stdout.write(self.style.SUCCESS(f"Log in as  user: {DEMO_USER}  password: {password}"))
+        self.stdout.write("Sample task IDs: " + " ".join(Simulator.SAMPLE_IDS))
