@@ -1,7 +1,11 @@
 """Shared fixtures: a real simulator on loopback and logged-in clients."""
 
+import os
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from tasks_app.simulator import Simulator
 
@@ -11,7 +15,7 @@ API_KEY = "sk-test-SECRET-9f3c1b7e"
 @pytest.fixture
 def simulator(settings):
     """A fresh relay simulator on a free loopback port, with the dashboard pointed at it."""
-    sim = Simulator(api_key=API_KEY).start()
+    sim = Simulator(api_key=API_KEY, frozen_clock=True).start()
     sim.timeout_sleep = 2.0
     settings.MJ_API_BASE = sim.base_url
     settings.MJ_API_KEY = API_KEY
@@ -23,8 +27,9 @@ def simulator(settings):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _empty_cache_and_english():
     cache.clear()
+    translation.activate("en")
     yield
     cache.clear()
 
@@ -38,3 +43,53 @@ def user(django_user_model):
 def logged_in(client, user):
     client.force_login(user)
     return client
+
+
+# ---- browser tests: Playwright drives Debian's Chromium, never a downloaded one
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture
+def screenshot(page):
+    """Save a full-page screenshot under test-artifacts/ for a person to look at."""
+
+    def take(name):
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+    return take
+
+
+@pytest.fixture
+def browser_login(page, live_server, user):
+    """A Chromium page logged in as alice through the real login form."""
+
+    def login(next_path="/"):
+        page.goto(f"{live_server.url}/accounts/login/?next={next_path}")
+        page.fill("input[name=username]", "alice")
+        page.fill("input[name=password]", "alice-pass-123")
+        page.click("section.login button[type=submit]")
+        return page
+
+    return login

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         from tasks_app.simulator import Simulator
 
         api_key = secrets.token_urlsafe(24)
-        simulator = Simulator(api_key=api_key).start()
+        simulator = Simulator(api_key=api_key, seed=True).start()
         settings.MJ_API_BASE = simulator.base_url
         settings.MJ_API_KEY = api_key
         settings.MJ_DEMO_MODE = True

@@ -1,0 +1,167 @@
+"""What the submit routes do: validate like a proxy would, then create or change tasks.
+
+Every answer is the proxy's envelope (HTTP 200 even for refusals, as real
+proxies do); the codes follow UPSTREAM.md.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from .tasks import TERMINAL, SimTask, default_buttons, seed_of
+
+if TYPE_CHECKING:
+    from .core import Simulator
+
+BANNED = re.compile(r"\bbanned\b", re.IGNORECASE)
+MODAL_ACTIONS = frozenset({"INPAINT", "CUSTOM_ZOOM"})
+
+
+def envelope(code: int, description: str, result: Any = None, **properties: Any) -> dict:
+    return {"code": code, "description": description, "result": result, "properties": properties}
+
+
+def button_action(custom_id: str) -> str | None:
+    """The action a button starts, from its customId; None for unknown patterns."""
+    parts = custom_id.split("::")
+    if len(parts) < 3 or parts[0] != "MJ":
+        return None
+    if parts[1] == "JOB":
+        op = parts[2]
+        if op.startswith("upsample"):
+            return "UPSCALE"
+        if op in ("variation", "low_variation", "high_variation"):
+            return "VARIATION"
+        if op == "reroll":
+            return "REROLL"
+        if op.startswith("pan_"):
+            return "PAN"
+        return None
+    return {
+        "Outpaint": "ZOOM",
+        "Inpaint": "INPAINT",
+        "CustomZoom": "CUSTOM_ZOOM",
+        "BOOKMARK": "BOOKMARK",
+    }.get(parts[1])
+
+
+def child_look(parent_look: tuple[int, int | None], custom_id: str, child_id: str):
+    """An upscale looks like the quadrant it came from; anything else is a new picture."""
+    match = re.match(r"MJ::JOB::upsample::([1-4])::", custom_id)
+    if match:
+        return (parent_look[0], int(match.group(1)))
+    if custom_id.startswith("MJ::JOB::upsample"):
+        return parent_look
+    return (seed_of(child_id), None)
+
+
+def imagine(sim: Simulator, body: dict) -> dict:
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        return envelope(4, "prompt must not be empty")
+    banned = BANNED.search(prompt)
+    if banned:
+        return envelope(24, "Banned prompt", bannedWord=banned.group(0), promptEn=prompt)
+    bot_type = body.get("botType") or "MID_JOURNEY"
+    task_id = sim.add_task(
+        prompt=prompt,
+        queued=sim.queued_seconds,
+        run=sim.run_seconds,
+        botType=str(bot_type),
+        state=str(body.get("state") or ""),
+        notifyHook=str(body.get("notifyHook") or ""),
+    )
+    return envelope(1, "Submit success", task_id)
+
+
+def action(sim: Simulator, body: dict) -> dict:
+    parent_id, custom_id = str(body.get("taskId") or ""), body.get("customId")
+    if not parent_id or not isinstance(custom_id, str) or not custom_id:
+        return envelope(4, "taskId and customId are required")
+    with sim.lock:
+        parent = sim.stored(parent_id)
+        if parent is None:
+            return envelope(4, f"task {parent_id} not found")
+        if custom_id not in _button_ids(sim, parent):
+            return envelope(4, "customId is not one of the task's buttons")
+        kind = button_action(custom_id)
+        if kind is None:
+            return envelope(4, f"unsupported button {custom_id}")
+        _mark_pressed(parent, custom_id)
+        if kind == "BOOKMARK":
+            return envelope(1, "Success", "")
+        prompt = parent.prompt if isinstance(parent, SimTask) else str(parent.get("prompt") or "")
+        fields = {
+            "customId": custom_id,
+            "state": str(body.get("state") or ""),
+            "notifyHook": str(body.get("notifyHook") or ""),
+        }
+        if kind in MODAL_ACTIONS:
+            task_id = sim.add_task(action=kind, prompt=prompt, status="MODAL", parent_id=parent_id, **fields)
+            return envelope(21, "Waiting for window confirm", task_id, finalPrompt=prompt, remix=True)
+        task_id = sim.add_task(
+            action=kind,
+            prompt=prompt,
+            queued=sim.queued_seconds,
+            run=sim.run_seconds,
+            parent_id=parent_id,
+            **fields,
+        )
+        return envelope(1, "Submit success", task_id)
+
+
+def modal(sim: Simulator, body: dict) -> dict:
+    task_id = str(body.get("taskId") or "")
+    with sim.lock:
+        task = sim.stored(task_id)
+        if not isinstance(task, SimTask) or task.pinned != "MODAL":
+            return envelope(4, f"task {task_id} is not waiting for a form")
+        mask, prompt = body.get("maskBase64") or "", body.get("prompt")
+        if task.action == "INPAINT" and not mask:
+            return envelope(4, "maskBase64 is required for Vary (Region)")
+        task.pinned = None
+        task.submitted = sim.clock.now()
+        task.queued, task.run = sim.queued_seconds, sim.run_seconds
+        if isinstance(prompt, str) and prompt.strip():
+            task.prompt, task.prompt_en = prompt, None
+        task.mask = str(mask)
+        return envelope(1, "Submit success", task.id)
+
+
+def cancel(sim: Simulator, task_id: str) -> dict:
+    with sim.lock:
+        task = sim.stored(task_id)
+        if task is None:
+            return envelope(4, f"task {task_id} not found")
+        if not isinstance(task, SimTask):
+            task["status"] = "CANCEL"
+            return envelope(1, "Cancel success", task_id)
+        now = sim.clock.now()
+        status = task.timeline(now)[0]
+        if status == "CANCEL":
+            return envelope(1, "Cancel success", task_id)
+        if status in TERMINAL:
+            return envelope(4, f"task is already finished ({status})")
+        task.pinned_at = now if task.pinned is None else task.pinned_at
+        task.pinned, task.finished_at = "CANCEL", now
+        return envelope(1, "Cancel success", task_id)
+
+
+def _button_ids(sim: Simulator, task: SimTask | dict) -> list[str]:
+    if isinstance(task, SimTask):
+        if task.timeline(sim.clock.now())[0] != "SUCCESS":
+            return []
+        buttons = default_buttons(task.action, task.hash) if task.buttons is None else task.buttons
+    else:
+        buttons = task.get("buttons") if isinstance(task.get("buttons"), list) else []
+    return [b.get("customId") for b in buttons if isinstance(b, dict)]
+
+
+def _mark_pressed(task: SimTask | dict, custom_id: str) -> None:
+    if isinstance(task, SimTask):
+        task.pressed.add(custom_id)
+        return
+    for button in task.get("buttons") or []:
+        if isinstance(button, dict) and button.get("customId") == custom_id:
+            button["style"] = 3

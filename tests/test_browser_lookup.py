@@ -1,0 +1,42 @@
+"""What a person clicks, in a real Chromium: paste IDs, see the cards."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_pasting_ids_shows_cards_in_place_and_a_shareable_address(browser_login, simulator, screenshot):
+    ids = [simulator.add_task(prompt=f"a red fox {i}", run=1.0, queued=0.0) for i in range(3)]
+    simulator.clock.advance(120)
+    page = browser_login("/")
+
+    page.fill("textarea[name=ids]", f"look at these: {ids[0]}, {ids[1]}\n{ids[2]} {ids[0]}")
+    page.click("text=Show tasks")
+
+    expect(page.locator("article.card")).to_have_count(3)
+    expect(page).to_have_url(re.compile(r"/tasks/\?ids=" + ",".join(ids) + "$"))
+    expect(page.locator(f"#task-{ids[1]} .badge")).to_have_text("SUCCESS")
+    screenshot("lookup-results")
+
+    page.reload()
+    expect(page.locator("article.card")).to_have_count(3)
+
+
+def test_a_bad_paste_keeps_the_text_and_lists_the_rejects(browser_login, screenshot):
+    page = browser_login("/")
+    page.fill("textarea[name=ids]", "hello 42")
+    page.click("text=Show tasks")
+
+    expect(page.locator(".banner-error")).to_contain_text("No task IDs found")
+    expect(page.locator("textarea[name=ids]")).to_have_value("hello 42")
+    screenshot("lookup-error")
+
+
+def test_the_language_switch_turns_the_page_chinese(browser_login):
+    page = browser_login("/")
+    page.click("button[name=language][value=zh-hans]")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    expect(page.locator("button.primary")).to_have_text("显示任务")
