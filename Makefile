@@ -12,6 +12,10 @@ test:  ## the whole test suite, set-up included
 	scripts/setup --test
 	scripts/test
 
+prod:  ## production mode here: migrations, collectstatic, gunicorn (needs MJ_API_BASE, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS)
+	scripts/setup
+	scripts/prod
+
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
@@ -19,3 +23,6 @@ lint:
 format:
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
+
+bench:  ## image pipeline figures on the simulator's 2048x2048 grid (prints, never fails on speed)
+	$(PY) manage.py bench_images

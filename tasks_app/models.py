@@ -1,10 +1,14 @@
 """The cache: what the dashboard has learnt about each upstream task."""
 
 import json
+import zlib
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tasks_app.button_rows import button_rows
 from tasks_app.upstream import TERMINAL_STATUSES
 
 
@@ -41,12 +45,25 @@ class Task(models.Model):
     payload = models.JSONField(default=dict, blank=True)
     first_seen = models.DateTimeField(auto_now_add=True)
     last_fetched = models.DateTimeField(null=True, blank=True)
+    # Lineage: set when a button pressed here started this task.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    pressed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pressed_custom_id = models.TextField(blank=True)
+    pressed_label = models.CharField(max_length=80, blank=True)
+    queued = models.BooleanField(default=False)  # the relay answered 22: waiting behind others
+    # When status or progress last changed: how "stalled" is told apart from "slow".
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     objects = TaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["-submit_time"]
         verbose_name = _("task")
+        permissions = [("press_button", _("Can press task buttons (each press costs money)"))]
 
     def __str__(self):
         return f"{self.id} {self.action} {self.status}"
@@ -60,11 +77,159 @@ class Task(models.Model):
         return self.status.lower() or "unknown"
 
     @property
+    def stalled_minutes(self) -> int:
+        """Whole minutes an unfinished task has sat unchanged, once past MJ_STALL_MINUTES; else 0."""
+        if self.is_final or self.changed_at is None:
+            return 0
+        idle = (timezone.now() - self.changed_at).total_seconds() / 60
+        return int(idle) if idle > settings.MJ_STALL_MINUTES else 0
+
+    @property
+    def card_stamp(self) -> str:
+        """A short fingerprint of what a card shows; the poller sends it back so
+        only cards whose stamp moved are sent again."""
+        seen = (
+            self.status,
+            self.progress,
+            self.image_url.partition("?")[0],  # a re-signed CDN URL is the same picture
+            len(self.buttons or ()),
+            self.finish_time and self.finish_time.timestamp(),
+            self.fail_reason,
+            self.stalled_minutes,
+        )
+        return format(zlib.crc32(repr(seen).encode()), "x")
+
+    @property
     def duration(self):
         if self.start_time and self.finish_time:
             return self.finish_time - self.start_time
         return None
 
     @property
+    def is_queued(self) -> bool:
+        return self.queued and self.status in ("", "NOT_START", "SUBMITTED")
+
+    @property
+    def button_rows(self):
+        return button_rows(self.buttons)
+
+    @property
     def payload_json(self) -> str:
         return json.dumps(self.payload, indent=2, ensure_ascii=False)
+
+    # ---- images (issue 4) ----
+
+    @property
+    def image_sources(self) -> list[tuple[int, str]]:
+        """(index, url) of each result image: 0 is imageUrl, 1.. are imageUrls."""
+        if self.status != "SUCCESS":
+            return []  # progress previews are never fetched
+        sources = [(0, self.image_url)] if self.image_url else []
+        return sources + [(n, url) for n, url in enumerate(self.image_urls or [], 1) if isinstance(url, str)]
+
+    @property
+    def main_image(self) -> "TaskImage | None":
+        """The archived row of the image cards show; uses prefetched images when there are."""
+        sources = self.image_sources
+        if not sources:
+            return None
+        index = sources[0][0]
+        return next((image for image in self.images.all() if image.index == index), None)
+
+    @property
+    def quadrants(self):
+        from tasks_app.quadrants import quadrants
+
+        return quadrants(self)
+
+    @property
+    def is_grid(self) -> bool:
+        return len(self.image_urls or []) == 4 or any(
+            str(b.get("customId", "")).startswith("MJ::JOB::upsample::") for b in self.buttons or []
+        )
+
+
+class Press(models.Model):
+    """The latest press of one button of one task: the row that makes a double
+    press (two tabs, two browsers, two app processes) reach the relay once.
+
+    Unique per (task, custom_id): whoever creates or renews it inside the
+    window owns the submit; everyone else waits for its outcome and shows it.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        DONE = "done"
+        FAILED = "failed"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="presses")
+    custom_id = models.TextField()
+    created = models.DateTimeField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    code = models.IntegerField(null=True)
+    child_ids = models.JSONField(default=list)
+    modal_id = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "custom_id"], name="one_press_per_button")]
+
+    def __str__(self):
+        return f"{self.task_id} {self.custom_id} {self.state}"
+
+
+class TaskImage(models.Model):
+    """One result image of a task, archived in default storage so shared links
+    outlive the upstream's expiring URL; a failed download keeps its reason
+    and no file."""
+
+    class State(models.TextChoices):
+        OK = "ok"
+        FAILED = "failed"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="images")
+    index = models.PositiveSmallIntegerField(default=0)  # 0: imageUrl, n: imageUrls[n-1]
+    source_url = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices)
+    failure = models.CharField(max_length=20, blank=True)  # a code of images.FAILURES
+    failure_detail = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    original = models.CharField(max_length=255, blank=True)  # storage name
+    bytes = models.PositiveBigIntegerField(default=0)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    content_type = models.CharField(max_length=40, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    thumb = models.CharField(max_length=255, blank=True)  # storage name
+    thumb_width = models.PositiveIntegerField(default=0)
+    thumb_height = models.PositiveIntegerField(default=0)
+    colour = models.CharField(max_length=7, blank=True)  # dominant colour, #rrggbb
+    preview = models.TextField(blank=True)  # a tiny blurred WebP as a data: URI
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "index"], name="one_image_per_index")]
+
+    def __str__(self):
+        return f"{self.task_id}#{self.index} {self.state}"
+
+    @property
+    def is_ok(self) -> bool:
+        return self.state == self.State.OK
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.sha256[:32]}-{self.thumb_width}"'
+
+    @property
+    def token(self) -> str:
+        """The thumbnail URL's ?v=: changes with the content, unguessable without it."""
+        return self.sha256[:12]
+
+    @property
+    def reason(self) -> str:
+        from tasks_app.images import failure_text
+
+        return failure_text(self.failure, self.failure_detail)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from tasks_app import upstream
@@ -19,6 +23,9 @@ logger = logging.getLogger(__name__)
 STATUS_RANK = {"NOT_START": 0, "SUBMITTED": 1, "MODAL": 1, "IN_PROGRESS": 2}
 FINAL_RANK = 3
 UNKNOWN_RANK = 1
+
+
+ERROR_KEY = "mjdash:upstream-error"
 
 
 @dataclass
@@ -36,13 +43,29 @@ class Lookup:
         return min(times) if times else None
 
 
-def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
-    """Answer from the cache what is final; ask the upstream for the rest.
+@dataclass
+class Poll:
+    """One poller answer: the cards the page lacks and when to ask again."""
 
+    lookup: Lookup
+    changed: list[Task]
+    live: list[Task]
+    interval: float
+    failures: int = 0
+
+
+def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
+    """Answer from the cache what is final or fresh; ask the upstream for the rest.
+
+    An unfinished task is asked at most once per freshness window, whoever
+    asks (viewers, tabs, app processes share the claim in Django's cache).
     With force, every ID is asked again (a person pressed "refresh").
     """
     cached = Task.objects.in_bulk(ids)
-    to_ask = [i for i in ids if force or i not in cached or not cached[i].is_final]
+    if force:
+        to_ask = list(ids)
+    else:
+        to_ask = [i for i in ids if i not in cached or (_due(cached[i]) and _claim(cached[i]))]
     lookup = Lookup()
     if to_ask:
         try:
@@ -50,11 +73,18 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
         except UpstreamError as exc:
             logger.warning("lookup of %d ids failed: %s", len(to_ask), exc)
             lookup.error = exc
+            cache.set(
+                ERROR_KEY, (type(exc).__name__, exc.detail), timeout=int(settings.MJ_POLL_MAX_INTERVAL) or 1
+            )
         else:
+            cache.delete(ERROR_KEY)
             lookup.upstream_calls = upstream.batch_count(len(to_ask))
             if records:
                 task_store(records=records)
                 cached = Task.objects.in_bulk(ids)
+    if lookup.error is None and any(not task.is_final for task in cached.values()):
+        # Someone else asked for us this window; if that failed, say so too.
+        lookup.error = _recent_error()
     lookup.tasks = [cached[i] for i in ids if i in cached]
     if lookup.error is None:
         lookup.not_found = [i for i in ids if i not in cached]
@@ -75,7 +105,7 @@ def task_store(*, records: list[TaskRecord]) -> list[str]:
         for task_id, record in by_id.items():
             task = existing.get(task_id)
             if task is None:
-                new.append(Task(id=task_id, last_fetched=now, **_fields(record)))
+                new.append(Task(id=task_id, last_fetched=now, changed_at=now, **_fields(record)))
                 changed.append(task_id)
                 continue
             task.last_fetched = now
@@ -85,12 +115,85 @@ def task_store(*, records: list[TaskRecord]) -> list[str]:
                     setattr(task, name, value)
                 if (task.status, task.progress, task.image_url, task.buttons) != before:
                     changed.append(task_id)
+                if (task.status, task.progress) != before[:2] or task.changed_at is None:
+                    task.changed_at = now
             updated.append(task)
         if new:
             Task.objects.bulk_create(new, ignore_conflicts=True)
         if updated:
-            Task.objects.bulk_update(updated, [*_FIELD_NAMES, "last_fetched"])
+            Task.objects.bulk_update(updated, [*_FIELD_NAMES, "last_fetched", "changed_at"])
     return changed
+
+
+def task_poll(*, seen: dict[str, str], failures: int = 0) -> Poll:
+    """One tick of a page's poller: refresh what is due, return only what the page lacks.
+
+    `seen` maps each unfinished ID on the page to the card stamp it shows.
+    """
+    lookup = task_lookup(ids=list(seen))
+    changed = [task for task in lookup.tasks if task.card_stamp != seen[task.id]]
+    live = [task for task in lookup.tasks if not task.is_final]
+    failures = min(failures + 1, 16) if lookup.error else 0
+    return Poll(lookup, changed, live, poll_interval(tasks=live, failures=failures), failures)
+
+
+def poll_interval(*, tasks: list[Task], failures: int = 0) -> float:
+    """Seconds until a poller asks again: doubled per failure, slower when all are stalled."""
+    base = settings.MJ_POLL_INTERVAL
+    if failures:
+        return min(settings.MJ_POLL_MAX_INTERVAL, base * 2**failures)
+    if tasks and all(task.stalled_minutes for task in tasks):
+        return max(base, settings.MJ_STALL_POLL_SECONDS)
+    return base
+
+
+def task_notify(*, payload) -> list[str] | None:
+    """Store a task object the relay pushed to our notifyHook; None when it is unusable.
+
+    It goes through task_store, so a late or replayed push never moves a task back.
+    """
+    record = upstream.normalise_task(payload)
+    if record is None:
+        return None
+    return task_store(records=[record])
+
+
+def notify_hook_url() -> str:
+    """The URL the relay should push updates to, or "" when pushes are not set up."""
+    if not (settings.MJ_NOTIFY_URL and settings.MJ_NOTIFY_TOKEN):
+        return ""
+    return settings.MJ_NOTIFY_URL + reverse("notify_hook", kwargs={"token": settings.MJ_NOTIFY_TOKEN})
+
+
+def _window(task: Task) -> float:
+    return settings.MJ_STALL_POLL_SECONDS if task.stalled_minutes else settings.MJ_FRESHNESS_SECONDS
+
+
+def _due(task: Task) -> bool:
+    if task.is_final:
+        return False
+    if task.last_fetched is None:
+        return True
+    return (timezone.now() - task.last_fetched).total_seconds() >= _window(task)
+
+
+def _claim(task: Task) -> bool:
+    """True for the one caller per window that may ask the upstream about this task."""
+    window = _window(task)
+    if window <= 0:
+        return True
+    return cache.add(f"mjdash:fresh:{task.id}", 1, timeout=math.ceil(window))
+
+
+def _recent_error() -> UpstreamError | None:
+    found = cache.get(ERROR_KEY)
+    if not found:
+        return None
+    name, detail = found
+    kind = getattr(upstream, name, None)
+    if not (isinstance(kind, type) and issubclass(kind, UpstreamError)):
+        kind = UpstreamError
+    return kind(detail)
 
 
 def _rank(status: str) -> int:

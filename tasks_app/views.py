@@ -4,19 +4,23 @@ An htmx request gets only the partial it targets; everything works without
 JavaScript too.
 """
 
+import json
+import secrets
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
-from django_htmx.http import push_url
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh, push_url
 
-from tasks_app import services
+from tasks_app import buttons, images, services
 from tasks_app.forms import PasteForm
 from tasks_app.ids import ID_RE, ParsedIds
 
@@ -72,7 +76,70 @@ def task_detail(request, task_id):
     task = lookup.tasks[0] if lookup.tasks else None
     if task is None and lookup.error is None:
         raise Http404(_("The relay does not know task %(id)s.") % {"id": task_id})
-    return render(request, "tasks/detail.html", {"task": task, "task_id": task_id, "lookup": lookup})
+    children = buttons.task_children(task=task) if task else []
+    if task is not None:
+        images.image_prepare(task=task)  # the quadrant layout needs the archived original
+    context = {"task": task, "task_id": task_id, "lookup": lookup, "children": children}
+    return render(request, "tasks/detail.html", context)
+
+
+@require_GET
+def task_poll(request):
+    """The page's one poller: the cards that changed (out of band) and itself again.
+
+    Answers 286, which stops htmx polling, once nothing on the page is unfinished.
+    """
+    seen = _seen(request.GET.get("ids", ""))
+    poll = services.task_poll(seen=seen, failures=_small_int(request.GET.get("failures")))
+    main_id = request.GET.get("main", "")
+    context = {
+        "poll": poll,
+        "lookup": poll.lookup,
+        "main": next((task for task in poll.lookup.tasks if task.id == main_id), None),
+        "retry_in": round(poll.interval) if poll.failures else 0,
+    }
+    response = render(request, "tasks/poll.html", context, status=200 if poll.live else 286)
+    if any(task.id == main_id and task.is_final for task in poll.changed):
+        # The detail page of a task that just finished: its image and buttons
+        # belong to the whole page, so reload it.
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+def task_refresh(request, task_id):
+    """Ask the relay again now, even for a final task; back to where the person was."""
+    if not ID_RE.match(task_id):
+        raise Http404(_("That is not a task ID."))
+    lookup = services.task_lookup(ids=[task_id], force=True)
+    if request.htmx and lookup.tasks and not lookup.error:
+        return render(request, "tasks/components.html#card", {"task": lookup.tasks[0], "lookup": lookup})
+    if lookup.error:
+        messages.error(request, str(lookup.error))
+    if request.htmx:
+        return HttpResponseClientRefresh()  # the message shows on the reloaded page
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        back = reverse("task_detail", args=[task_id])
+    return redirect(back)
+
+
+@login_not_required
+@csrf_exempt
+@require_POST
+def notify_hook(request, token):
+    """The relay's notifyHook: it POSTs a task object on each change of a task."""
+    expected = settings.MJ_NOTIFY_TOKEN
+    if not expected or not secrets.compare_digest(token.encode(), expected.encode()):
+        raise Http404
+    try:
+        payload = json.loads(request.body)
+    except ValueError:
+        return HttpResponseBadRequest("body is not JSON", content_type="text/plain")
+    changed = services.task_notify(payload=payload)
+    if changed is None:
+        return HttpResponseBadRequest("body is not a task object with an id", content_type="text/plain")
+    return JsonResponse({"changed": changed})
 
 
 @login_not_required
@@ -97,6 +164,23 @@ def _paste_notice(parsed: ParsedIds) -> str:
     if parsed.duplicates:
         parts.append(_("%(count)d duplicate(s) removed") % {"count": parsed.duplicates})
     return ". ".join(parts)
+
+
+def _seen(text: str) -> dict[str, str]:
+    """The poller's "id:stamp,id:stamp" list; malformed entries are dropped."""
+    seen: dict[str, str] = {}
+    for entry in text.split(",")[: settings.MJ_MAX_IDS]:
+        task_id, _sep, stamp = entry.strip().partition(":")
+        if ID_RE.match(task_id):
+            seen[task_id] = stamp[:16]
+    return seen
+
+
+def _small_int(value, limit: int = 16) -> int:
+    try:
+        return max(0, min(limit, int(value)))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _remember(request, ids: list[str]) -> None:

@@ -1,10 +1,13 @@
 """Shared fixtures: a real simulator on loopback and logged-in clients."""
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 from django.utils import translation
 
 from tasks_app.simulator import Simulator
@@ -22,8 +25,18 @@ def simulator(settings):
     settings.MJ_DEMO_MODE = False
     settings.MJ_READ_TIMEOUT = 0.5
     settings.MJ_RETRY_BACKOFF = 0.01
+    settings.MJ_IMAGE_ALLOW_LOOPBACK = True  # the simulator serves its images on loopback
+    # The simulator's clock is frozen while real time barely moves: every lookup
+    # asks again unless a test turns the shared freshness window on itself.
+    settings.MJ_FRESHNESS_SECONDS = 0
     yield sim
     sim.stop()
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Archived images go to a per-test folder, never the real MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)
@@ -70,6 +83,35 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+class _SerialisedWSGIServer(ThreadedWSGIServer):
+    """Threads accept connections (an idle browser socket blocks nobody), but the
+    application runs one request at a time: the live server's threads share the
+    test database's single in-memory SQLite connection, which concurrent
+    requests (a grid's thumbnails load at once) would misuse."""
+
+    def set_app(self, application):
+        lock = threading.Lock()
+
+        def serialised(environ, start_response):
+            with lock:
+                response = application(environ, start_response)
+                try:
+                    return [b"".join(response)]
+                finally:
+                    if hasattr(response, "close"):
+                        response.close()
+
+        super().set_app(serialised)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_one_request_at_a_time():
+    original = LiveServerThread.server_class
+    LiveServerThread.server_class = _SerialisedWSGIServer
+    yield
+    LiveServerThread.server_class = original
+
+
 @pytest.fixture
 def screenshot(page):
     """Save a full-page screenshot under test-artifacts/ for a person to look at."""
@@ -93,3 +135,23 @@ def browser_login(page, live_server, user):
         return page
 
     return login
+
+
+# ---- which database and cache this run uses (issue 5: the CI runs two passes)
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    where = (
+        db["NAME"] if db["ENGINE"].endswith("sqlite3") else f"{db.get('HOST')}:{db.get('PORT')}/{db['NAME']}"
+    )
+    cache = settings.CACHES["default"]
+    location = cache.get("LOCATION", "")
+    if location and "@" in str(location):
+        location = "<credentials hidden>@" + str(location).rsplit("@", 1)[1]
+    return [
+        f"mjdash database: {db['ENGINE'].rsplit('.', 1)[-1]} ({where})",
+        f"mjdash cache: {cache['BACKEND'].rsplit('.', 1)[-1]}{f' ({location})' if location else ''}",
+    ]

@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
+from . import hooks
 from . import seed as samples
 from .images import ImageCache, sign
 from .jobs import child_look
@@ -59,6 +60,12 @@ class Simulator:
         self.url_ttl = 86400.0
         self.queued_seconds = 2.0
         self.run_seconds = 20.0
+        # Button behaviour (see jobs.action): "plus" answers 21 with a new MODAL
+        # task for Vary Region / Custom Zoom; "original" answers 21 with the
+        # existing task when a button is pressed again.
+        self.code21_dialect = "plus"
+        self.tasks_per_press = 1  # > 1: one press starts several jobs, "id1,id2"
+        self.forced_codes: list[int] = []  # the next submits answer these codes, in order
         self._tasks: dict[str, SimTask | dict] = {}
         self._seq = 0
         self._secret = hashlib.sha256(b"mjdash-simulator:" + api_key.encode()).digest()
@@ -66,6 +73,10 @@ class Simulator:
         self._server = None
         self._thread: threading.Thread | None = None
         self._seeded = seed
+        self.hook_marks: dict[str, tuple[str, str]] = {}
+        self.hook_deliveries: list[tuple[str, int]] = []
+        self._hook_thread: threading.Thread | None = None
+        self.clock.listeners.append(self.deliver_hooks)
         if seed:
             samples.load(self)
 
@@ -79,6 +90,9 @@ class Simulator:
             target=self._server.serve_forever, args=(0.05,), name="mj-simulator", daemon=True
         )
         self._thread.start()
+        if not self.clock.frozen:
+            self._hook_thread = threading.Thread(target=self._tick_hooks, name="mj-sim-hooks", daemon=True)
+            self._hook_thread.start()
         return self
 
     def stop(self) -> None:
@@ -104,6 +118,19 @@ class Simulator:
 
     def sample_ids(self) -> list[str]:
         return list(self.SAMPLE_IDS) if self._seeded else []
+
+    def deliver_hooks(self) -> list[tuple[str, int]]:
+        """POST each task with a notifyHook whose state moved since its last push."""
+        if self._server is None:
+            return []
+        delivered = hooks.deliver(self)
+        with self.lock:
+            self.hook_deliveries.extend(delivered)
+        return delivered
+
+    def _tick_hooks(self) -> None:
+        while not self._stopping.wait(0.5):
+            self.deliver_hooks()
 
     # ---- tasks ----------------------------------------------------------------
 
@@ -205,6 +232,16 @@ class Simulator:
     ) -> None:
         """Make the next `times` requests to `routes` ("*" for all) fail with `kind`."""
         self.faults.add(kind, times=times, retry_after=retry_after, routes=routes)
+
+    def force_code(self, code: int, *, times: int = 1) -> None:
+        """Make the next `times` action/modal submits answer envelope `code` (22, 23, 24, 4...)."""
+        with self.lock:
+            self.forced_codes.extend([int(code)] * times)
+
+    def masks(self) -> list[str]:
+        """Every maskBase64 received by /mj/submit/modal, oldest first."""
+        with self.lock:
+            return [body.get("maskBase64") or "" for route, body in self.received if route == "modal"]
 
     def clear_faults(self) -> None:
         self.faults.clear()

@@ -88,6 +88,19 @@ def action(sim: Simulator, body: dict) -> dict:
         kind = button_action(custom_id)
         if kind is None:
             return envelope(4, f"unsupported button {custom_id}")
+        forced = sim.forced_codes.pop(0) if sim.forced_codes else None
+        if forced in REFUSALS:
+            return _refusal(forced, parent)
+        existing = _existing_child(sim, parent_id, custom_id)
+        if sim.code21_dialect == "original" and existing and kind not in MODAL_ACTIONS:
+            payload = sim._payload(existing) or {}
+            return envelope(
+                21,
+                "Task already exists",
+                existing,
+                status=payload.get("status"),
+                imageUrl=payload.get("imageUrl"),
+            )
         _mark_pressed(parent, custom_id)
         if kind == "BOOKMARK":
             return envelope(1, "Success", "")
@@ -100,15 +113,20 @@ def action(sim: Simulator, body: dict) -> dict:
         if kind in MODAL_ACTIONS:
             task_id = sim.add_task(action=kind, prompt=prompt, status="MODAL", parent_id=parent_id, **fields)
             return envelope(21, "Waiting for window confirm", task_id, finalPrompt=prompt, remix=True)
-        task_id = sim.add_task(
-            action=kind,
-            prompt=prompt,
-            queued=sim.queued_seconds,
-            run=sim.run_seconds,
-            parent_id=parent_id,
-            **fields,
-        )
-        return envelope(1, "Submit success", task_id)
+        task_ids = [
+            sim.add_task(
+                action=kind,
+                prompt=prompt,
+                queued=sim.queued_seconds,
+                run=sim.run_seconds,
+                parent_id=parent_id,
+                **fields,
+            )
+            for _ in range(max(1, sim.tasks_per_press))
+        ]
+        if forced == 22:
+            return envelope(22, "In queue, there are 2 tasks ahead", ",".join(task_ids), numberOfQueues=2)
+        return envelope(1, "Submit success", ",".join(task_ids))
 
 
 def modal(sim: Simulator, body: dict) -> dict:
@@ -117,6 +135,9 @@ def modal(sim: Simulator, body: dict) -> dict:
         task = sim.stored(task_id)
         if not isinstance(task, SimTask) or task.pinned != "MODAL":
             return envelope(4, f"task {task_id} is not waiting for a form")
+        forced = sim.forced_codes.pop(0) if sim.forced_codes else None
+        if forced in REFUSALS:
+            return _refusal(forced, task)
         mask, prompt = body.get("maskBase64") or "", body.get("prompt")
         if task.action == "INPAINT" and not mask:
             return envelope(4, "maskBase64 is required for Vary (Region)")
@@ -126,6 +147,8 @@ def modal(sim: Simulator, body: dict) -> dict:
         if isinstance(prompt, str) and prompt.strip():
             task.prompt, task.prompt_en = prompt, None
         task.mask = str(mask)
+        if forced == 22:
+            return envelope(22, "In queue, there are 2 tasks ahead", task.id, numberOfQueues=2)
         return envelope(1, "Submit success", task.id)
 
 
@@ -146,6 +169,26 @@ def cancel(sim: Simulator, task_id: str) -> dict:
         task.pinned_at = now if task.pinned is None else task.pinned_at
         task.pinned, task.finished_at = "CANCEL", now
         return envelope(1, "Cancel success", task_id)
+
+
+REFUSALS = frozenset({23, 24, 4, 9})
+
+
+def _refusal(code: int, task: SimTask | dict) -> dict:
+    prompt = task.prompt if isinstance(task, SimTask) else str(task.get("prompt") or "")
+    if code == 23:
+        return envelope(23, "Queue full, please try again later")
+    if code == 24:
+        return envelope(24, "Banned prompt", bannedWord="banned", promptEn=prompt)
+    return envelope(code, "System busy, please try again later")
+
+
+def _existing_child(sim: Simulator, parent_id: str, custom_id: str) -> str | None:
+    for task_id in sim.task_ids():
+        task = sim.stored(task_id)
+        if isinstance(task, SimTask) and task.parent_id == parent_id and task.custom_id == custom_id:
+            return task_id
+    return None
 
 
 def _button_ids(sim: Simulator, task: SimTask | dict) -> list[str]:

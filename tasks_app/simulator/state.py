@@ -39,6 +39,7 @@ class Clock:
         self._base = time.time() if start is None else float(start)
         self._anchor = time.monotonic()
         self._frozen = frozen
+        self.listeners: list = []  # called after each advance (notifyHook delivery)
 
     def now(self) -> float:
         with self._lock:
@@ -49,7 +50,13 @@ class Clock:
     def advance(self, secs: float) -> float:
         with self._lock:
             self._base += float(secs)
+        for listener in list(self.listeners):
+            listener()
         return self.now()
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
 
     def set(self, when: float) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -35,11 +36,16 @@ class Command(BaseCommand):
         settings.MJ_API_BASE = simulator.base_url
         settings.MJ_API_KEY = api_key
         settings.MJ_DEMO_MODE = True
+        settings.MJ_IMAGE_ALLOW_LOOPBACK = True  # its images are served on loopback too
         password = secrets.token_urlsafe(9)
         user, _ = get_user_model().objects.get_or_create(username=DEMO_USER)
         user.set_password(password)
         user.is_staff = True
         user.save()
+        # Staff may press buttons already; the explicit grant survives a demotion.
+        user.user_permissions.add(
+            Permission.objects.get(codename="press_button", content_type__app_label="tasks_app")
+        )
         self.stdout.write(self.style.SUCCESS(f"Demo upstream (simulator) at {simulator.base_url}"))
         self.stdout.write(self.style.SUCCESS(f"Log in as  user: {DEMO_USER}  password: {password}"))
         self.stdout.write("Sample task IDs: " + " ".join(Simulator.SAMPLE_IDS))

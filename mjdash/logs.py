@@ -1,0 +1,105 @@
+"""Logging for several processes behind a load balancer: one JSON line per event
+on stdout, each carrying the request ID, and never a secret.
+
+The request ID lives in a context variable set by `mjdash.middleware`, so every
+record logged while serving a request (by us, Django or a library) carries it.
+Redaction runs on the handler, where every record passes, whichever logger
+it came from: it hides the relay's API key, the notify-hook token (it is part
+of a URL path), the secret key, Authorization header values and passwords
+inside URLs, in the message, its arguments and any traceback.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import os
+import re
+from datetime import UTC, datetime
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+REDACTED = "[REDACTED]"
+# "Authorization: Bearer x", "'Authorization': 'Bearer x'", "authorization=x", and a bare "Bearer x".
+_AUTH_RE = re.compile(
+    r"""(?P<head>authorization["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|token)\s+)?[^\s"',}]+"""
+    r"""|(?P<scheme>\bbearer\s+)[A-Za-z0-9._~+/=-]+""",
+    re.IGNORECASE,
+)
+_URL_PASSWORD_RE = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+(?=@)", re.IGNORECASE)
+
+
+def redact(text: str, secrets: list[str] | None = None) -> str:
+    """The text with every known secret value and credential-looking part replaced."""
+    for secret in _secrets() if secrets is None else secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    text = _AUTH_RE.sub(lambda m: (m.group("head") or m.group("scheme")) + REDACTED, text)
+    return _URL_PASSWORD_RE.sub(lambda m: m.group("head") + REDACTED, text)
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds `record.request_id` ("-" outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Rewrites a record so that no formatter can print a secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = _secrets()
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: keep the raw parts, still redacted
+            message = f"{record.msg} {record.args}"
+        record.msg, record.args = redact(message, secrets), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, secrets)
+            record.exc_info = None  # the redacted text stands in for it
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, secrets)
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, request_id, message (+ exc)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", "-"),
+            "message": record.getMessage(),
+            "pid": record.process,
+        }
+        for key in ("method", "path", "status", "duration_ms"):
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _secrets() -> list[str]:
+    names = ("MJ_API_KEY", "MJ_NOTIFY_TOKEN", "SECRET_KEY")
+    values = {os.environ.get(name, "") for name in ("MJ_API_KEY", "MJ_NOTIFY_TOKEN", "DJANGO_SECRET_KEY")}
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            values.update(str(getattr(settings, name, "") or "") for name in names)
+    except Exception:  # logging must work before and without Django
+        pass
+    # Longest first, so a key that contains another is hidden whole.
+    return sorted((v for v in values if v), key=len, reverse=True)

@@ -1,0 +1,94 @@
+"""Group a task's buttons into the rows Midjourney shows them in.
+
+Read from the customId only (never built from it): a grid gets its U row
+(with 🔄, as on Discord) and V row; an upscale gets Upscale / Vary / Zoom / Pan
+rows and ❤️. Any button we do not recognise lands in an "other" row, so
+nothing the relay sends is ever dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+ROW_ORDER = ("u", "v", "upscale", "vary", "zoom", "pan", "extra", "other")
+ROW_NAMES = {
+    "u": _("Upscale"),
+    "v": _("Variations"),
+    "upscale": _("Upscale"),
+    "vary": _("Vary"),
+    "zoom": _("Zoom"),
+    "pan": _("Pan"),
+    "extra": _("Favourite"),
+    "other": _("Other"),
+}
+
+
+@dataclass(frozen=True)
+class ButtonView:
+    custom_id: str
+    label: str
+    emoji: str
+    used: bool
+
+    @property
+    def text(self) -> str:
+        return " ".join(part for part in (self.emoji, self.label) if part)
+
+
+@dataclass(frozen=True)
+class ButtonRow:
+    key: str
+    name: str
+    buttons: tuple[ButtonView, ...]
+
+
+def button_rows(buttons: Any) -> list[ButtonRow]:
+    rows: dict[str, list[ButtonView]] = {key: [] for key in ROW_ORDER}
+    for button in buttons if isinstance(buttons, list) else ():
+        if not isinstance(button, dict) or not button.get("customId"):
+            continue
+        custom_id = str(button["customId"])
+        rows[row_of(custom_id)].append(
+            ButtonView(
+                custom_id=custom_id,
+                label=str(button.get("label") or ""),
+                emoji=str(button.get("emoji") or ""),
+                used=str(button.get("style")) == "3",
+            )
+        )
+    return [ButtonRow(key, ROW_NAMES[key], tuple(items)) for key, items in rows.items() if items]
+
+
+def button_label(buttons: Any, custom_id: str) -> str:
+    """What a person saw on the button: its emoji and label as the relay gave them."""
+    for row in button_rows(buttons):
+        for button in row.buttons:
+            if button.custom_id == custom_id:
+                return button.text
+    return ""
+
+
+def row_of(custom_id: str) -> str:
+    parts = custom_id.split("::")
+    if len(parts) < 2 or parts[0] != "MJ":
+        return "other"
+    solo = parts[-1] == "SOLO"
+    if parts[1] == "JOB" and len(parts) > 2:
+        op = parts[2]
+        if op == "upsample" and not solo:
+            return "u"
+        if op == "reroll":
+            return "u"
+        if op.startswith("upsample"):
+            return "upscale"
+        if op in ("variation", "low_variation", "high_variation"):
+            return "vary" if solo else "v"
+        if op.startswith("pan_"):
+            return "pan"
+        return "other"
+    return {"Inpaint": "vary", "Outpaint": "zoom", "CustomZoom": "zoom", "BOOKMARK": "extra"}.get(
+        parts[1], "other"
+    )

@@ -1,0 +1,53 @@
+"""Template helpers for live cards: the page's one poller, and run times people can read."""
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django import template
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from tasks_app import services
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class Poller:
+    vals: str
+    interval_ms: int
+    failures: int
+
+
+@register.simple_tag(takes_context=True)
+def poller(context, tasks=(), *, main=None, failures=0, interval=None):
+    """The page's poller: the unfinished IDs (with the stamp each card shows) and when to ask.
+
+    `main` is the task a detail page is about (its live panel, not a card);
+    with nothing unfinished the poller has no time trigger, so it stays quiet.
+    """
+    everything = (*(tasks or ()), *([main] if main else ()))
+    live = list({task.id: task for task in everything if task and not task.is_final}.values())
+    if interval is None:
+        interval = services.poll_interval(tasks=live, failures=failures)
+    vals = {"ids": ",".join(f"{task.id}:{task.card_stamp}" for task in live), "failures": failures}
+    if main:
+        vals["main"] = main.id
+    state = Poller(json.dumps(vals), int(interval * 1000) if live else 0, failures)
+    return render_to_string("tasks/components.html#poller", {"poller": state}, request=context.get("request"))
+
+
+@register.filter
+def duration(value):
+    """A timedelta as "48 s", "2 min 5 s" or "1 h 3 min"; "" for nothing."""
+    if not isinstance(value, timedelta):
+        return ""
+    seconds = max(0, round(value.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+    if minutes:
+        return _("%(m)d min %(s)d s") % {"m": minutes, "s": secs} if secs else _("%(m)d min") % {"m": minutes}
+    return _("%(s)d s") % {"s": secs}

@@ -1,0 +1,93 @@
+"""Views of a task's buttons: press, finish a MODAL form, cancel.
+
+Thin: parse the POST, call tasks_app.buttons, answer. htmx gets a status line
+for the pressed card plus the new cards out of band (into #task-grid); a plain
+form post is redirected to what the press made, or answered with the refusal.
+"""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from tasks_app import buttons
+from tasks_app.views import task_list_url
+
+
+@require_POST
+def task_action(request, task_id):
+    try:
+        outcome = buttons.task_press_button(
+            task_id=task_id, custom_id=request.POST.get("custom_id", ""), user=request.user
+        )
+    except buttons.PressRefused as refused:
+        return _refused(request, refused, task_id)
+    return _answer(request, outcome)
+
+
+@require_POST
+def task_modal(request, task_id):
+    try:
+        outcome = buttons.task_submit_modal(
+            task_id=task_id,
+            user=request.user,
+            prompt=request.POST.get("prompt", ""),
+            rects=request.POST.get("rects", ""),
+            width=request.POST.get("width"),
+            height=request.POST.get("height"),
+            mask_upload=request.FILES.get("mask"),
+        )
+    except buttons.PressRefused as refused:
+        return _refused(request, refused, task_id)
+    return _answer(request, outcome)
+
+
+@require_POST
+def task_cancel(request, task_id):
+    try:
+        outcome = buttons.task_cancel(task_id=task_id, user=request.user)
+    except buttons.PressRefused as refused:
+        return _refused(request, refused, task_id)
+    level = messages.SUCCESS if outcome.task.status == "CANCEL" else messages.ERROR
+    messages.add_message(request, level, outcome.message)
+    parent_id = outcome.task.parent_id
+    return _go(request, reverse("task_detail", args=[parent_id or outcome.task.id]))
+
+
+def _answer(request, outcome: buttons.PressOutcome):
+    if outcome.modal is not None:
+        messages.info(request, outcome.message)
+        return _go(request, reverse("task_detail", args=[outcome.modal.id]))
+    if request.htmx:
+        return render(request, "tasks/components.html#press_result", {"outcome": outcome})
+    if not outcome.children:
+        messages.error(request, outcome.message)
+        return redirect(_back(request, outcome.task.id))
+    if outcome.message:
+        messages.info(request, outcome.message)
+    ids = [child.id for child in outcome.children]
+    return redirect(reverse("task_detail", args=ids) if len(ids) == 1 else task_list_url(ids))
+
+
+def _refused(request, refused: buttons.PressRefused, task_id: str):
+    template = "tasks/components.html#press_result" if request.htmx else "tasks/refused.html"
+    context = {"message": refused.message, "task_id": task_id, "back": _back(request, task_id)}
+    response = render(request, template, context, status=refused.status)
+    if isinstance(refused, buttons.TooManyPresses):
+        response["Retry-After"] = str(refused.retry_after)
+    return response
+
+
+def _go(request, url: str):
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _back(request, task_id: str) -> str:
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return reverse("task_detail", args=[task_id]) if task_id else reverse("home")

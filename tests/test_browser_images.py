@@ -1,0 +1,49 @@
+"""What a person sees of images in a real Chromium: thumbnails, and why one is missing."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PRIVATE_ID = "1743326750223591"
+
+
+def test_thumbnails_load_on_the_grid_and_a_refused_one_says_why(browser_login, simulator, screenshot):
+    ids = [simulator.add_task(prompt=f"a paper boat {i}", run=1.0) for i in range(2)]
+    simulator.clock.advance(120)
+    simulator.put_raw(
+        {
+            "id": PRIVATE_ID,
+            "action": "UPSCALE",
+            "status": "SUCCESS",
+            "prompt": "metadata, please",
+            "imageUrl": "http://169.254.169.254/latest/meta-data/",
+        }
+    )
+    page = browser_login(f"/tasks/?ids={ids[0]},{PRIVATE_ID},{ids[1]}")
+
+    for task_id in ids:
+        thumb = page.locator(f"#task-{task_id} img.thumb-img")
+        expect(thumb).to_be_visible()
+        page.wait_for_function(
+            "el => el.complete && el.naturalWidth > 0", arg=thumb.element_handle(), timeout=15000
+        )
+    unavailable = page.locator(f"#task-{PRIVATE_ID} .image-unavailable")
+    expect(unavailable).to_contain_text("image unavailable: address not allowed")
+    expect(unavailable.locator("button")).to_have_text("Retry download")
+    screenshot("images-grid")
+
+
+def test_the_detail_page_numbers_the_quadrants(browser_login, simulator, screenshot):
+    task_id = simulator.add_task(prompt="four lanterns on a pier", run=1.0)
+    simulator.clock.advance(120)
+    page = browser_login(f"/tasks/{task_id}/")
+
+    expect(page.locator(".quadrant-open")).to_have_count(4)
+    page.wait_for_function("document.querySelector('.detail-figure img.thumb-img').naturalWidth > 0")
+    expect(page.locator(".quadrant").nth(2)).to_contain_text("U3")
+    screenshot("images-detail")
+    page.click(".quadrant-open >> text=2")
+    page.wait_for_url(f"**/tasks/{task_id}/quadrant/2.webp")
+    page.wait_for_function("document.images.length > 0 && document.images[0].naturalWidth > 0")
+    assert page.evaluate("document.images[0].naturalWidth") == 1024
