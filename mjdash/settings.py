@@ -4,6 +4,8 @@ With nothing set, the dashboard runs in demo mode: SQLite in the project
 folder and the built-in relay simulator (MJ_API_BASE empty).
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -88,6 +90,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
+    }
+    # Tests get a file, not Django's shared-cache in-memory database: there a
+    # second thread fails at once with "table is locked" instead of waiting
+    # out the busy timeout, which is not how the dashboard runs.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"mjdash-test-{os.getpid()}.sqlite3")
     }
 
 REDIS_URL = env("REDIS_URL")

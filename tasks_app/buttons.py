@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 PERMISSION = "tasks_app.press_button"
 MODAL_KEY = "::modal"  # the Press key of a MODAL form's submit
 STARTED = (1, 22)
-LOCKED_RETRIES = 100
 RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 
 
@@ -217,17 +216,6 @@ def _pending_limit() -> float:
 
 def _claim(*, task: Task, key: str, user) -> tuple[Press, bool]:
     """(press, True) when this request must submit; (press, False) when another does or did."""
-    for attempt in range(LOCKED_RETRIES):
-        try:
-            return _claim_once(task=task, key=key, user=user)
-        except OperationalError as exc:
-            if not _is_locked(exc) or attempt == LOCKED_RETRIES - 1:
-                raise
-            time.sleep(0.05)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _claim_once(*, task: Task, key: str, user) -> tuple[Press, bool]:
     now = timezone.now()
     with transaction.atomic():
         press, created = Press.objects.select_for_update().get_or_create(
@@ -251,21 +239,10 @@ def _wait(press: Press) -> Press:
     deadline = press.created + timedelta(seconds=_pending_limit())
     while press.state == Press.State.PENDING and timezone.now() < deadline:
         time.sleep(0.05)
-        try:
-            press.refresh_from_db()
-        except OperationalError as exc:
-            if not _is_locked(exc):
-                raise
+        press.refresh_from_db()
     if press.state == Press.State.PENDING:
         press.message = _("This button is still being submitted; look again in a moment.")
     return press
-
-
-def _is_locked(exc: OperationalError) -> bool:
-    # SQLite's shared in-memory database (the test run's) answers "table is
-    # locked" at once instead of waiting out the busy timeout; a claim is a
-    # few milliseconds, so it is simply tried again.
-    return "locked" in str(exc)
 
 
 def _fail(press: Press, message: str, code: int | None = None) -> Press:

@@ -178,11 +178,15 @@ def image_prepare(*, task: Task) -> TaskImage | None:
     if not sources:
         return None
     try:
-        return image_ensure(
+        image = image_ensure(
             task=task, index=sources[0][0], url=sources[0][1], wait=settings.MJ_IMAGE_LOCK_WAIT
         )
     except ImagePending:
         return None
+    # The task may carry images prefetched before this archived one: drop them
+    # so the page that renders it next reads the row just made.
+    getattr(task, "_prefetched_objects_cache", {}).pop("images", None)
+    return image
 
 
 def images_pending(*, retry_failed: bool = False) -> list[tuple[Task, int, str]]:

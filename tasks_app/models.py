@@ -6,6 +6,7 @@ import zlib
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from tasks_app.button_rows import button_rows
@@ -15,6 +16,10 @@ from tasks_app.upstream import TERMINAL_STATUSES
 class TaskQuerySet(models.QuerySet):
     def unfinished(self):
         return self.exclude(status__in=TERMINAL_STATUSES)
+
+    def for_display(self):
+        """What a card reads, fetched in a fixed number of queries however many cards."""
+        return self.prefetch_related("images")
 
 
 class Task(models.Model):
@@ -225,8 +230,11 @@ class TaskImage(models.Model):
 
     @property
     def token(self) -> str:
-        """The thumbnail URL's ?v=: changes with the content, unguessable without it."""
-        return self.sha256[:12]
+        """The thumbnail URL's ?v=: signed with SECRET_KEY over the task and its
+        content, so only the server can mint it (it is shown only to users who
+        are logged in) and it changes when the image does."""
+        value = f"{self.task_id}:{self.index}:{self.sha256}"
+        return salted_hmac("mjdash.thumb", value, algorithm="sha256").hexdigest()[:32]
 
     @property
     def reason(self) -> str:

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from tasks_app import upstream
+from tasks_app import images, upstream
 from tasks_app.models import Task
 from tasks_app.upstream import TaskRecord, UpstreamError
 
@@ -61,7 +61,7 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
     asks (viewers, tabs, app processes share the claim in Django's cache).
     With force, every ID is asked again (a person pressed "refresh").
     """
-    cached = Task.objects.in_bulk(ids)
+    cached = Task.objects.for_display().in_bulk(ids)
     if force:
         to_ask = list(ids)
     else:
@@ -81,7 +81,7 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
             lookup.upstream_calls = upstream.batch_count(len(to_ask))
             if records:
                 task_store(records=records)
-                cached = Task.objects.in_bulk(ids)
+                cached = Task.objects.for_display().in_bulk(ids)
     if lookup.error is None and any(not task.is_final for task in cached.values()):
         # Someone else asked for us this window; if that failed, say so too.
         lookup.error = _recent_error()
@@ -249,5 +249,15 @@ _FIELD_NAMES = list(_fields(TaskRecord(id="x")))
 
 def tasks_in_order(*, ids: list[str]) -> list[Task]:
     """Cached tasks for these ids, in the order given, without asking upstream."""
-    cached = Task.objects.in_bulk(ids)
+    cached = Task.objects.for_display().in_bulk(ids)
     return [cached[i] for i in ids if i in cached]
+
+
+def task_image_retry(*, task_id: str):
+    """Ask the relay for the task again, then retry its image download.
+
+    An image URL that expired or broke is often answered re-signed by a fresh
+    fetch; an upstream failure here still lets the download be retried.
+    """
+    task_lookup(ids=[task_id], force=True)
+    return images.image_retry(task_id=task_id)

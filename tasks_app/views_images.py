@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tasks_app import images
+from tasks_app import images, services
 from tasks_app.ids import ID_RE
 from tasks_app.models import Task
 
@@ -26,7 +26,7 @@ FOREVER = "max-age=31536000, immutable"
 @login_not_required
 @require_GET
 def task_thumb(request, task_id):
-    """Its ?v= (the content hash's first characters, on every card) is a
+    """Its ?v= (an HMAC of the task and its content, on every card) is a
     capability like the relay's signed CDN links: with it a thumbnail is
     served without a session lookup, which is also what makes `public`
     caching sound. Without it, only a logged-in user, who may start the
@@ -63,7 +63,7 @@ def task_image_status(request, task_id):
 
 @require_POST
 def task_image_retry(request, task_id):
-    images.image_retry(task_id=_checked(task_id))
+    services.task_image_retry(task_id=_checked(task_id))
     if request.htmx:
         return task_image_status.__wrapped__(request, task_id)
     back = request.POST.get("next", "")

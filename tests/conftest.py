@@ -1,13 +1,10 @@
 """Shared fixtures: a real simulator on loopback and logged-in clients."""
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
-from django.core.servers.basehttp import ThreadedWSGIServer
-from django.test.testcases import LiveServerThread
 from django.utils import translation
 
 from tasks_app.simulator import Simulator
@@ -81,35 +78,6 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
-
-
-class _SerialisedWSGIServer(ThreadedWSGIServer):
-    """Threads accept connections (an idle browser socket blocks nobody), but the
-    application runs one request at a time: the live server's threads share the
-    test database's single in-memory SQLite connection, which concurrent
-    requests (a grid's thumbnails load at once) would misuse."""
-
-    def set_app(self, application):
-        lock = threading.Lock()
-
-        def serialised(environ, start_response):
-            with lock:
-                response = application(environ, start_response)
-                try:
-                    return [b"".join(response)]
-                finally:
-                    if hasattr(response, "close"):
-                        response.close()
-
-        super().set_app(serialised)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _live_server_one_request_at_a_time():
-    original = LiveServerThread.server_class
-    LiveServerThread.server_class = _SerialisedWSGIServer
-    yield
-    LiveServerThread.server_class = original
 
 
 @pytest.fixture

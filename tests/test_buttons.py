@@ -229,7 +229,7 @@ def test_two_browsers_pressing_at_once_submit_once_and_both_see_the_child(simula
     answers, barrier = [None, None], threading.Barrier(2)
 
     def press(n):
-        barrier.wait()
+        barrier.wait(timeout=30)
         try:
             answers[n] = clients[n].post(reverse("task_action", args=[grid]), {"custom_id": custom_id})
         finally:

@@ -462,3 +462,43 @@ def test_archive_images_archives_every_image_once_and_is_safe_to_run_again(simul
     call_command("archive_images", stdout=again)
     assert "archived 0" in again.getvalue()
     assert simulator.calls["image"] == 0
+
+
+def test_a_thumbnail_without_login_needs_the_signed_token_from_a_page(logged_in, simulator):
+    client = Client()  # anonymous, beside the logged-in one
+    task_id = _grid_task(simulator)
+    logged_in.get(f"/tasks/{task_id}/thumb.webp")
+    html = logged_in.get("/tasks/", {"ids": task_id}).content.decode()
+    signed = html.split(f"/tasks/{task_id}/thumb.webp?v=", 1)[1].split('"', 1)[0]
+    image = TaskImage.objects.get(task_id=task_id, index=0)
+
+    assert client.get(f"/tasks/{task_id}/thumb.webp").status_code == 302
+    assert client.get(f"/tasks/{task_id}/thumb.webp?v={image.sha256[:12]}").status_code == 302
+    assert client.get(f"/tasks/{task_id}/thumb.webp?v={signed[:-1]}0").status_code == 302
+    response = client.get(f"/tasks/{task_id}/thumb.webp?v={signed}")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/webp"
+
+
+def test_an_anonymous_request_never_starts_a_download(client, simulator):
+    task_id = _grid_task(simulator)
+    services.task_lookup(ids=[task_id])
+    simulator.reset_counters()
+
+    assert client.get(f"/tasks/{task_id}/thumb.webp?v=0123456789abcdef0123456789abcdef").status_code == 302
+    assert simulator.calls["image"] == 0
+    assert not TaskImage.objects.filter(task_id=task_id).exists()
+
+
+def test_retry_asks_the_relay_again_so_a_re_signed_url_recovers_the_image(logged_in, simulator):
+    expired = simulator.image_url(RAW_ID, ttl=-60)  # already past its ex=
+    task_id = _raw_task(simulator, expired)
+    logged_in.get(f"/tasks/{task_id}/thumb.webp")
+    assert not TaskImage.objects.get(task_id=task_id).is_ok
+    _raw_task(simulator, simulator.image_url(RAW_ID))  # the relay now answers a fresh URL
+    simulator.reset_counters()
+
+    logged_in.post(f"/tasks/{task_id}/image/retry")
+
+    assert simulator.calls["list"] == 1  # the final task was asked again
+    assert TaskImage.objects.get(task_id=task_id).is_ok

@@ -114,7 +114,7 @@ def test_many_pollers_and_double_presses_over_two_processes(servers, sim, staff)
     barrier = threading.Barrier(POLLERS + 1)
 
     def poll(n: int, session: requests.Session):
-        barrier.wait()
+        barrier.wait(timeout=30)
         deadline = time.monotonic() + POLL_SECONDS
         turn = n
         while time.monotonic() < deadline:
@@ -133,7 +133,7 @@ def test_many_pollers_and_double_presses_over_two_processes(servers, sim, staff)
     threads = [threading.Thread(target=poll, args=(n, s)) for n, s in enumerate(sessions)]
     for thread in threads:
         thread.start()
-    barrier.wait()
+    barrier.wait(timeout=30)
     started = time.monotonic()
     for thread in threads:
         thread.join(timeout=60)
@@ -165,7 +165,7 @@ def test_many_pollers_and_double_presses_over_two_processes(servers, sim, staff)
         def press(i: int, parent=parent, custom_id=custom_id, answers=answers, press_barrier=press_barrier):
             session, base = presser[i], servers[i % 2]
             token = session.cookies.get("csrftoken")
-            press_barrier.wait()
+            press_barrier.wait(timeout=30)
             response = session.post(
                 f"{base}/tasks/{parent}/action",
                 data={"custom_id": custom_id, "csrfmiddlewaretoken": token},

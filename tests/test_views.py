@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from tasks_app import services
-from tasks_app.upstream import TaskRecord
+from tasks_app.models import Task, TaskImage
+from tasks_app.upstream import Button, TaskRecord
 from tests.conftest import API_KEY
 
 pytestmark = pytest.mark.django_db
@@ -129,8 +130,38 @@ def test_the_results_page_query_count_does_not_grow_with_tasks(
     logged_in, django_assert_max_num_queries, count
 ):
     ids = [str(1750000000000000 + i) for i in range(count)]
-    services.task_store(records=[TaskRecord(id=i, status="SUCCESS", progress=100, prompt="x") for i in ids])
-    with django_assert_max_num_queries(6):
+    grid_buttons = (Button(custom_id="MJ::JOB::upsample::1::h", label="U1"),)
+    services.task_store(
+        records=[
+            TaskRecord(
+                id=i,
+                status="SUCCESS",
+                progress=100,
+                prompt="x",
+                buttons=grid_buttons,
+                image_url=f"https://cdn.example/{i}.png",
+            )
+            for i in ids
+        ]
+    )
+    # Every card with an archived image and a parent: what a real page shows.
+    TaskImage.objects.bulk_create(
+        TaskImage(
+            task_id=i,
+            index=0,
+            source_url=f"https://cdn.example/{i}.png",
+            state="ok",
+            sha256="ab" * 32,
+            thumb=f"thumbs/{i}.webp",
+            thumb_width=512,
+            thumb_height=512,
+            colour="#336699",
+        )
+        for i in ids
+    )
+    Task.objects.filter(pk__in=ids[1:]).update(parent_id=ids[0], pressed_label="U1")
+    # session, user, tasks, images, 2 permission reads, session save (3): none per card
+    with django_assert_max_num_queries(9):
         response = logged_in.get("/tasks/", {"ids": ",".join(ids)})
     assert response.status_code == 200
     assert response.content.count(b'class="card ') == count

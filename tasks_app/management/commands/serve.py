@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils.crypto import salted_hmac
 
 DEMO_USER = "demo"
 
@@ -22,8 +23,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", default="8000")
+        parser.add_argument(
+            "--simulator-port", type=int, default=8765, help="demo relay's port (a free one if taken)"
+        )
 
-    def handle(self, *args, host, port, **options):
+    def handle(self, *args, host, port, simulator_port, **options):
+        self.simulator_port = simulator_port
         if not settings.MJ_API_BASE:
             self._start_demo()
         call_command("runserver", f"{host}:{port}", use_reloader=False)
@@ -31,8 +36,9 @@ class Command(BaseCommand):
     def _start_demo(self):
         from tasks_app.simulator import Simulator
 
-        api_key = secrets.token_urlsafe(24)
-        simulator = Simulator(api_key=api_key, seed=True).start()
+        # Stable across restarts (the simulator signs its image URLs with it).
+        api_key = salted_hmac("mjdash.demo-relay", "api-key", algorithm="sha256").hexdigest()
+        simulator = self._simulator(Simulator, api_key)
         settings.MJ_API_BASE = simulator.base_url
         settings.MJ_API_KEY = api_key
         settings.MJ_DEMO_MODE = True
@@ -49,3 +55,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo upstream (simulator) at {simulator.base_url}"))
         self.stdout.write(self.style.SUCCESS(f"Log in as  user: {DEMO_USER}  password: {password}"))
         self.stdout.write("Sample task IDs: " + " ".join(Simulator.SAMPLE_IDS))
+
+    def _simulator(self, simulator_class, api_key):
+        # A steady port keeps the demo's cached image URLs reachable across restarts.
+        try:
+            return simulator_class(api_key=api_key, seed=True, port=self.simulator_port).start()
+        except OSError:
+            return simulator_class(api_key=api_key, seed=True).start()
