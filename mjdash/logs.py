@@ -57,6 +57,9 @@ class RedactSecretsFilter(logging.Filter):
         except Exception:  # a bad format string: keep the raw parts, still redacted
             message = f"{record.msg} {record.args}"
         record.msg, record.args = redact(message, secrets), ()
+        for key in ("path", "method"):  # request extras the JSON formatter prints
+            if isinstance(getattr(record, key, None), str):
+                setattr(record, key, redact(getattr(record, key), secrets))
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

@@ -1,6 +1,7 @@
 """Top-level routes: auth, language switch, admin, readiness and the tasks app."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
@@ -8,7 +9,9 @@ from django.views.i18n import set_language
 from mjdash.health import readyz
 
 urlpatterns = [
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Only log in and out: password reset would mail, and this dashboard sends no mail.
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("readyz", readyz, name="readyz"),

@@ -93,7 +93,12 @@ def task_press_button(*, task_id: str, custom_id: str, user) -> PressOutcome:
         answer = upstream.submit_action(task.id, custom_id, notify_hook=services.notify_hook_url())
     except UpstreamError as exc:
         return _outcome(_fail(press, str(exc)), task)
-    lineage = {"parent": task, "pressed_by": user, "pressed_custom_id": custom_id, "pressed_label": label}
+    lineage = {
+        "parent": task,
+        "pressed_by": user,
+        "pressed_custom_id": custom_id,
+        "pressed_label": label[:80],
+    }
     return _outcome(_settle(press, answer, lineage), task)
 
 
@@ -146,13 +151,14 @@ def task_cancel(*, task_id: str, user) -> PressOutcome:
         return PressOutcome(task=task, message=str(exc))
     if answer.code != 1:
         return PressOutcome(task=task, message=_refusal(answer))
-    Task.objects.filter(pk=task.pk).update(status="CANCEL", finish_time=timezone.now())
+    # Conditional: a task that finished meanwhile keeps its result.
+    Task.objects.filter(pk=task.pk).unfinished().update(status="CANCEL", finish_time=timezone.now())
     task.refresh_from_db()
     return PressOutcome(task=task, message=_("Task %(id)s was cancelled.") % {"id": task.id})
 
 
 def task_children(*, task: Task) -> list[Task]:
-    return list(task.children.order_by("-first_seen"))
+    return list(task.children.for_display().order_by("-first_seen"))
 
 
 # ---- guards -------------------------------------------------------------------
@@ -315,7 +321,11 @@ def _record_children(
             changes = {"queued": queued}
             if task.status == "MODAL" and status != "MODAL":
                 # A finished form: the task runs again, so the poller must ask.
-                changes.update(status=status, last_fetched=None, changed_at=now)
+                # Conditional, so a state the poller stored meanwhile is kept.
+                Task.objects.filter(pk=task.pk, status="MODAL").update(
+                    status=status, last_fetched=None, changed_at=now
+                )
+                task.refresh_from_db(fields=["status", "last_fetched", "changed_at"])
             if prompt:
                 changes["prompt"] = prompt
             if task.parent_id is None and task.id != parent.id:
@@ -328,7 +338,7 @@ def _record_children(
 
 
 def _outcome(press: Press, task: Task, duplicate: bool = False) -> PressOutcome:
-    found = Task.objects.in_bulk(press.child_ids)
+    found = Task.objects.for_display().in_bulk(press.child_ids)
     children = [found[i] for i in press.child_ids if i in found]
     modal = Task.objects.filter(pk=press.modal_id).first() if press.modal_id else None
     return PressOutcome(task=task, children=children, modal=modal, message=press.message, duplicate=duplicate)

@@ -32,7 +32,7 @@ def image_size(width, height) -> tuple[int, int]:
     """The size the form says the image has, bounded; the default when it says nothing."""
     try:
         size = (int(float(width)), int(float(height)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return DEFAULT_SIZE, DEFAULT_SIZE
     if not all(MIN_SIDE <= side <= MAX_SIDE for side in size):
         return DEFAULT_SIZE, DEFAULT_SIZE
@@ -47,7 +47,12 @@ def parse_rects(text: str, *, size: tuple[int, int]) -> list[tuple[int, int, int
         found = _RECT.fullmatch(part)
         if found is None:
             raise MaskError(_("“%(part)s” is not a rectangle: write x,y,width,height.") % {"part": part[:40]})
-        x, y, w, h = (round(float(v)) for v in found.groups())
+        try:
+            x, y, w, h = (round(float(v)) for v in found.groups())
+        except OverflowError:
+            raise MaskError(
+                _("Rectangle “%(part)s” is far outside the image.") % {"part": part[:40]}
+            ) from None
         left, top = max(0, x), max(0, y)
         right, bottom = min(width, x + w), min(height, y + h)
         if right <= left or bottom <= top:

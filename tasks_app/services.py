@@ -66,11 +66,13 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
         to_ask = list(ids)
     else:
         to_ask = [i for i in ids if i not in cached or (_due(cached[i]) and _claim(cached[i]))]
+    claimed = [cached[i] for i in to_ask if i in cached and not force]
     lookup = Lookup()
     if to_ask:
         try:
             records = upstream.list_by_condition(to_ask)
         except UpstreamError as exc:
+            _release(claimed)
             logger.warning("lookup of %d ids failed: %s", len(to_ask), exc)
             lookup.error = exc
             cache.set(
@@ -82,6 +84,7 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
             if records:
                 task_store(records=records)
                 cached = Task.objects.for_display().in_bulk(ids)
+            _release(claimed)
     if lookup.error is None and any(not task.is_final for task in cached.values()):
         # Someone else asked for us this window; if that failed, say so too.
         lookup.error = _recent_error()
@@ -178,11 +181,28 @@ def _due(task: Task) -> bool:
 
 
 def _claim(task: Task) -> bool:
-    """True for the one caller per window that may ask the upstream about this task."""
-    window = _window(task)
-    if window <= 0:
+    """True for the one caller per window that may ask the upstream about this task.
+
+    The claim is held for as long as the call may take (a slow relay is not
+    asked again by every viewer meanwhile); _release shortens it to the window.
+    """
+    if _window(task) <= 0:
         return True
-    return cache.add(f"mjdash:fresh:{task.id}", 1, timeout=math.ceil(window))
+    longest = (settings.MJ_CONNECT_TIMEOUT + settings.MJ_READ_TIMEOUT) * (settings.MJ_RETRIES + 1)
+    return cache.add(_fresh_key(task.id), 1, timeout=math.ceil(longest) + 1)
+
+
+def _release(tasks: list[Task]) -> None:
+    by_window: dict[int, list[str]] = {}
+    for task in tasks:
+        if (window := math.ceil(_window(task))) > 0:
+            by_window.setdefault(window, []).append(_fresh_key(task.id))
+    for window, keys in by_window.items():
+        cache.set_many(dict.fromkeys(keys, 1), timeout=window)
+
+
+def _fresh_key(task_id: str) -> str:
+    return f"mjdash:fresh:{task_id}"
 
 
 def _recent_error() -> UpstreamError | None:
@@ -238,9 +258,24 @@ def _fields(record: TaskRecord, keep: Task | None = None) -> dict:
     if keep is not None:
         # An answer that lost a value we had (an empty image URL, no buttons)
         # does not erase it.
-        for name in ("image_url", "image_urls", "buttons", "prompt", "submit_time", "start_time"):
+        kept = (
+            "status",
+            "image_url",
+            "image_urls",
+            "buttons",
+            "prompt",
+            "prompt_en",
+            "properties",
+            "submit_time",
+            "start_time",
+            "finish_time",
+            "fail_reason",
+        )
+        for name in kept:
             if not fields[name] and getattr(keep, name):
                 fields[name] = getattr(keep, name)
+        if fields["status"] == keep.status and fields["progress"] < keep.progress:
+            fields["progress"] = keep.progress  # a late answer of the same run
     return fields
 
 

@@ -18,9 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+import urllib3
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from requests.adapters import HTTPAdapter
+
+from mjdash.logs import redact
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +119,8 @@ class SubmitResult:
     @property
     def task_ids(self) -> tuple[str, ...]:
         # Some proxies start several jobs for one button: "id1,id2".
-        return tuple(part.strip() for part in self.result.split(",") if part.strip())
+        parts = (part.strip() for part in self.result.split(","))
+        return tuple(part for part in parts if part and len(part) <= MAX_ID_LENGTH)
 
 
 # ---- normalising ------------------------------------------------------------
@@ -131,7 +135,7 @@ def _text(value: Any) -> str:
 def _int(value: Any, default: int = 0) -> int:
     try:
         return int(float(str(value).strip().rstrip("%")))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: inf, 1e400
         return default
 
 
@@ -264,11 +268,25 @@ def _body_hint(response: requests.Response) -> str:
     text = response.text.strip()
     if text.startswith("<"):
         return f"HTTP {response.status_code}, HTML page"
-    return f"HTTP {response.status_code}: {text[:160]}"
+    # Shown on pages and logged: a relay that echoes the key must not show it.
+    return f"HTTP {response.status_code}: {redact(text[:160])}"
 
 
-def _request(method: str, path: str, body: Any = None) -> Any:
-    """Send one request with bounded retries; return the decoded JSON."""
+def _never_connected(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached the relay (no connection was made)."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.ConnectTimeout) or isinstance(
+        reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+    )
+
+
+def _request(method: str, path: str, body: Any = None, *, paid: bool = False) -> Any:
+    """Send one request with bounded retries; return the decoded JSON.
+
+    A paid request (a submit) is sent again only when it cannot have reached
+    the relay (no connection); after a read timeout or a 5xx the relay may
+    have started the job, and a second send would bill it twice.
+    """
     if not settings.MJ_API_BASE:
         raise UpstreamDown("MJ_API_BASE is not configured")
     url = settings.MJ_API_BASE + path
@@ -277,12 +295,14 @@ def _request(method: str, path: str, body: Any = None) -> Any:
     attempts = max(1, settings.MJ_RETRIES + 1)
     for attempt in range(attempts):
         last = attempt == attempts - 1
+        maybe_sent = False
         try:
             response = _session().request(method, url, json=body, headers=headers, timeout=timeout)
-        except requests.Timeout:
-            error: UpstreamError = UpstreamDown("timed out")
         except requests.RequestException as exc:
-            error = UpstreamDown(type(exc).__name__)
+            error: UpstreamError = UpstreamDown(
+                "timed out" if isinstance(exc, requests.Timeout) else type(exc).__name__
+            )
+            maybe_sent = not _never_connected(exc)
         else:
             status = response.status_code
             if status in (401, 403):
@@ -295,6 +315,7 @@ def _request(method: str, path: str, body: Any = None) -> Any:
                 continue
             if status >= 500:
                 error = UpstreamDown(_body_hint(response))
+                maybe_sent = True
             elif status >= 400:
                 raise BadAnswer(_body_hint(response))
             else:
@@ -303,7 +324,7 @@ def _request(method: str, path: str, body: Any = None) -> Any:
                 except ValueError:
                     raise BadAnswer(_body_hint(response)) from None
         logger.warning("upstream %s %s failed (attempt %d): %s", method, path, attempt + 1, error)
-        if last:
+        if last or (paid and maybe_sent):
             raise error
         time.sleep(settings.MJ_RETRY_BACKOFF * (2**attempt))
     raise UpstreamDown("no attempt made")  # pragma: no cover - loop always returns or raises
@@ -365,7 +386,7 @@ def submit_action(task_id: str, custom_id: str, *, notify_hook: str = "", state:
         body["notifyHook"] = notify_hook
     if state:
         body["state"] = state
-    return normalise_envelope(_request("POST", "/mj/submit/action", body))
+    return normalise_envelope(_request("POST", "/mj/submit/action", body, paid=True))
 
 
 def submit_modal(
@@ -376,12 +397,12 @@ def submit_modal(
         body["maskBase64"] = mask_base64
     if notify_hook:
         body["notifyHook"] = notify_hook
-    return normalise_envelope(_request("POST", "/mj/submit/modal", body))
+    return normalise_envelope(_request("POST", "/mj/submit/modal", body, paid=True))
 
 
 def submit_imagine(prompt: str, *, bot_type: str = "MID_JOURNEY", notify_hook: str = "") -> SubmitResult:
     body = {"prompt": prompt, "botType": bot_type, "base64Array": [], "notifyHook": notify_hook, "state": ""}
-    return normalise_envelope(_request("POST", "/mj/submit/imagine", body))
+    return normalise_envelope(_request("POST", "/mj/submit/imagine", body, paid=True))
 
 
 def cancel(task_id: str) -> SubmitResult:

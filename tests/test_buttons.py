@@ -418,3 +418,11 @@ def test_buttons_are_grouped_as_midjourney_shows_them_and_unknown_ones_kept():
     }
     assert [row.key for row in button_rows(buttons)][:2] == ["u", "v"]
     assert button_rows(buttons)[-1].buttons[0].used
+
+
+def test_absurd_numbers_in_a_mask_form_are_refused_with_a_message_not_a_crash():
+    from tasks_app import masks
+
+    assert masks.image_size("1e400", "1024") == (masks.DEFAULT_SIZE, masks.DEFAULT_SIZE)
+    with pytest.raises(masks.MaskError):
+        masks.parse_rects(f"{'9' * 400},0,10,10", size=(1024, 1024))

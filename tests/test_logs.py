@@ -68,3 +68,12 @@ def test_each_request_logs_one_json_line_with_its_request_id(client, stdout_log)
 def test_records_outside_a_request_carry_a_dash(stdout_log):
     logging.getLogger("mjdash").info("started")
     assert lines(stdout_log)[-1]["request_id"] == "-"
+
+
+@pytest.mark.django_db
+def test_the_notify_token_in_a_request_path_never_reaches_the_log(stdout_log, client, settings):
+    settings.MJ_NOTIFY_TOKEN = "hook-token-7d1e55aa"
+    client.post("/hooks/notify/hook-token-7d1e55aa", data="not json", content_type="application/json")
+    output = stdout_log.getvalue()
+    assert "/hooks/notify/" in output
+    assert "hook-token-7d1e55aa" not in output

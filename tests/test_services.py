@@ -1,6 +1,9 @@
 """The cache: final tasks are not asked again, nothing moves backwards."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from tasks_app import services
 from tasks_app.models import Task
@@ -105,3 +108,47 @@ def test_an_upstream_failure_keeps_the_cache_and_reports_the_error(simulator):
     assert [t.id for t in lookup.tasks] == [task_id]
     assert lookup.not_found == []
     assert lookup.oldest_fetch is not None
+
+
+def test_a_late_answer_of_the_same_run_never_lowers_progress():
+    services.task_store(records=[TaskRecord(id="1743000000000020", status="IN_PROGRESS", progress=80)])
+    services.task_store(records=[TaskRecord(id="1743000000000020", status="IN_PROGRESS", progress=40)])
+    assert Task.objects.get(id="1743000000000020").progress == 80
+
+
+def test_an_answer_without_a_status_keeps_the_known_one():
+    services.task_store(records=[TaskRecord(id="1743000000000021", status="SUBMITTED")])
+    services.task_store(records=[TaskRecord(id="1743000000000021", status="", progress=5)])
+    assert Task.objects.get(id="1743000000000021").status == "SUBMITTED"
+
+
+def test_a_degraded_refetch_of_a_final_task_keeps_its_details():
+    full = TaskRecord(
+        id="1743000000000022",
+        status="FAILURE",
+        fail_reason="Banned prompt",
+        prompt_en="pig",
+        properties={"finalPrompt": "pig"},
+        finish_time=timezone.now(),
+    )
+    services.task_store(records=[full])
+    services.task_store(records=[TaskRecord(id="1743000000000022", status="FAILURE")])
+    task = Task.objects.get(id="1743000000000022")
+    assert (task.fail_reason, task.prompt_en, task.properties) == (
+        "Banned prompt",
+        "pig",
+        {"finalPrompt": "pig"},
+    )
+    assert task.finish_time is not None
+
+
+def test_the_freshness_claim_lasts_while_the_relay_is_slow(simulator, settings):
+    settings.MJ_FRESHNESS_SECONDS = 2
+    task_id = simulator.add_task(run=900.0)
+    services.task_lookup(ids=[task_id])
+    Task.objects.filter(id=task_id).update(last_fetched=timezone.now() - timedelta(seconds=5))
+    task = Task.objects.get(id=task_id)
+    assert services._claim(task)  # a slow call in flight holds it...
+    assert not services._claim(task)  # ...so no one else asks meanwhile
+    services._release([task])
+    assert not services._claim(task)  # and afterwards for one window

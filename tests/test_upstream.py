@@ -178,3 +178,32 @@ def test_submit_action_returns_the_envelope(simulator):
     assert result.code == 1
     assert len(result.task_ids) == 1
     assert simulator.received[-1][1] == {"taskId": parent, "customId": upscale.custom_id}
+
+
+def _pressable(simulator):
+    parent = simulator.add_task(run=0.0)
+    simulator.clock.advance(60)
+    record = upstream.list_by_condition([parent])[0]
+    return parent, next(b for b in record.buttons if b.label == "U1").custom_id
+
+
+@pytest.mark.parametrize("fault", ["500", "timeout"])
+def test_a_paid_submit_is_never_sent_twice_after_it_may_have_arrived(simulator, settings, fault):
+    settings.MJ_RETRIES = 2
+    parent, custom_id = _pressable(simulator)
+    simulator.set_fault(fault, times=3, routes=("action",))
+    with pytest.raises(UpstreamDown):
+        upstream.submit_action(parent, custom_id)
+    assert simulator.calls["action"] == 1
+
+
+def test_numbers_too_large_for_an_int_degrade_to_zero():
+    record = normalise_task({"id": "1", "progress": float("inf"), "submitTime": 1e400, "finishTime": "1e999"})
+    assert (record.progress, record.submit_time, record.finish_time) == (0, None, None)
+
+
+def test_an_overlong_id_in_a_submit_result_is_not_taken_for_a_task():
+    result = upstream.normalise_envelope(
+        {"code": 1, "result": f"1743000000000001,{'9' * 80}, 1743000000000002"}
+    )
+    assert result.task_ids == ("1743000000000001", "1743000000000002")

@@ -170,3 +170,13 @@ def test_the_results_page_query_count_does_not_grow_with_tasks(
 def test_the_page_language_follows_the_browser(logged_in):
     response = logged_in.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert '<html lang="zh-hans">' in response.content.decode()
+
+
+def test_an_htmx_request_after_the_session_ended_sends_the_whole_page_to_login(client):
+    response = client.get(
+        "/tasks/poll",
+        {"ids": "1743326750223591:x"},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/tasks/?ids=1743326750223591"},
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=/tasks/%3Fids%3D1743326750223591"
