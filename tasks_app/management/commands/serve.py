@@ -14,6 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils.crypto import salted_hmac
 
+from tasks_app.models import Task
+
 DEMO_USER = "demo"
 
 
@@ -42,6 +44,9 @@ class Command(BaseCommand):
         settings.MJ_API_BASE = simulator.base_url
         settings.MJ_API_KEY = api_key
         settings.MJ_DEMO_MODE = True
+        # The simulator's sample jobs start their runs again on every start; a
+        # copy kept from the last run would otherwise sit ahead of them, "stalled".
+        Task.objects.filter(pk__in=Simulator.SAMPLE_IDS).unfinished().delete()
         settings.MJ_IMAGE_ALLOW_LOOPBACK = True  # its images are served on loopback too
         password = secrets.token_urlsafe(9)
         user, _ = get_user_model().objects.get_or_create(username=DEMO_USER)
