@@ -8,9 +8,22 @@ from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tasks_app.button_rows import button_rows
 from tasks_app.upstream import TERMINAL_STATUSES
+
+# What a person reads for the statuses the proxy documents; any other status
+# shows as the upstream wrote it.
+STATUS_LABELS = {
+    "NOT_START": pgettext_lazy("task status", "Not started"),
+    "SUBMITTED": pgettext_lazy("task status", "Submitted"),
+    "MODAL": pgettext_lazy("task status", "Needs details"),
+    "IN_PROGRESS": pgettext_lazy("task status", "In progress"),
+    "SUCCESS": pgettext_lazy("task status", "Success"),
+    "FAILURE": pgettext_lazy("task status", "Failed"),
+    "CANCEL": pgettext_lazy("task status", "Cancelled"),
+}
 
 
 class TaskQuerySet(models.QuerySet):
@@ -76,6 +89,10 @@ class Task(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status) or self.status or pgettext_lazy("task status", "Unknown")
 
     @property
     def status_slug(self) -> str:

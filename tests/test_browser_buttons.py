@@ -65,7 +65,7 @@ def test_drawing_a_rectangle_on_vary_region_sends_that_mask(
     screenshot("buttons-vary-region-mask")
     page.locator(".modal-form button[type=submit].primary").click()
 
-    expect(page.locator(".badge").first).not_to_have_text("MODAL")
+    expect(page.locator(".badge").first).not_to_have_text("Needs details")
     data = simulator.masks()[0].split(",", 1)[1]
     mask = Image.open(io.BytesIO(base64.b64decode(data))).convert("L")
     assert mask.size == (1024, 1024)

@@ -24,7 +24,7 @@ def test_a_running_card_moves_by_itself_and_polling_stops_when_all_are_final(
     screenshot("live-progress")
 
     simulator.clock.advance(60)
-    expect(card.locator(".badge")).to_have_text("SUCCESS")
+    expect(card.locator(".badge")).to_have_text("Success")
     expect(card.locator(".duration")).to_have_text("40 s")
     expect(page.locator("#poller")).to_have_attribute("hx-trigger", "mjdash:poll")
     calls = simulator.calls["list"]
@@ -39,7 +39,7 @@ def test_the_refresh_control_swaps_the_card_in_place(browser_login, simulator):
     page = browser_login(f"/tasks/?ids={task_id}")
     simulator.reset_counters()
     page.locator(f"#task-{task_id} .refresh-button").click()
-    expect(page.locator(f"#task-{task_id} .badge")).to_have_text("SUCCESS")
+    expect(page.locator(f"#task-{task_id} .badge")).to_have_text("Success")
     page.wait_for_function("() => !document.querySelector('.refresh-button[disabled]')")
     assert simulator.calls["list"] == 1
     assert page.url.endswith(f"/tasks/?ids={task_id}")
@@ -56,11 +56,11 @@ def test_the_detail_page_moves_and_reloads_when_its_task_finishes(
 
     simulator.clock.advance(20)
     expect(page.locator(".live .pct")).to_have_text("59%")
-    expect(page.locator(".live .badge")).to_have_text("IN_PROGRESS")
+    expect(page.locator(".live .badge")).to_have_text("In progress")
     screenshot("live-detail-running")
 
     simulator.clock.advance(60)
-    expect(page.locator(".live .badge")).to_have_text("SUCCESS")
+    expect(page.locator(".live .badge")).to_have_text("Success")
     expect(page.locator(".detail .duration")).to_have_text("40 s")
     screenshot("live-detail-finished")
 

@@ -18,7 +18,7 @@ def test_pasting_ids_shows_cards_in_place_and_a_shareable_address(browser_login,
 
     expect(page.locator("article.card")).to_have_count(3)
     expect(page).to_have_url(re.compile(r"/tasks/\?ids=" + ",".join(ids) + "$"))
-    expect(page.locator(f"#task-{ids[1]} .badge")).to_have_text("SUCCESS")
+    expect(page.locator(f"#task-{ids[1]} .badge")).to_have_text("Success")
     screenshot("lookup-results")
 
     page.reload()

@@ -180,3 +180,17 @@ def test_an_htmx_request_after_the_session_ended_sends_the_whole_page_to_login(c
     )
     assert response.status_code == 200
     assert response["HX-Redirect"] == "/accounts/login/?next=/tasks/%3Fids%3D1743326750223591"
+
+
+def test_statuses_read_in_the_page_language_and_unknown_ones_as_sent(logged_in):
+    services.task_store(
+        records=[
+            TaskRecord(id="1750000000000901", status="SUCCESS"),
+            TaskRecord(id="1750000000000902", status="PAUSED"),
+        ]
+    )
+    ids = {"ids": "1750000000000901,1750000000000902"}
+    english = logged_in.get("/tasks/", ids).content.decode()
+    chinese = logged_in.get("/tasks/", ids, headers={"Accept-Language": "zh-CN"}).content.decode()
+    assert ">Success</span>" in english and ">PAUSED</span>" in english
+    assert ">成功</span>" in chinese and ">PAUSED</span>" in chinese
