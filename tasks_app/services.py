@@ -35,7 +35,6 @@ class Lookup:
     tasks: list[Task] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
     error: UpstreamError | None = None
-    upstream_calls: int = 0
 
     @property
     def oldest_fetch(self) -> datetime | None:
@@ -80,7 +79,6 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
             )
         else:
             cache.delete(ERROR_KEY)
-            lookup.upstream_calls = upstream.batch_count(len(to_ask))
             if records:
                 task_store(records=records)
                 cached = Task.objects.for_display().in_bulk(ids)

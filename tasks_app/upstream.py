@@ -9,7 +9,6 @@ time so tests and demo mode can point it elsewhere.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -365,10 +364,6 @@ def list_by_condition(ids: list[str]) -> list[TaskRecord]:
             if record.id in wanted:
                 found[record.id] = record
     return list(found.values())
-
-
-def batch_count(n_ids: int) -> int:
-    return math.ceil(n_ids / max(1, settings.MJ_BATCH_SIZE)) if n_ids else 0
 
 
 def fetch(task_id: str) -> TaskRecord | None:

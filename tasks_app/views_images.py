@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tasks_app import images, services
-from tasks_app.ids import ID_RE
 from tasks_app.models import Task
 
 FOREVER = "max-age=31536000, immutable"
@@ -33,49 +32,46 @@ def task_thumb(request, task_id):
     download."""
     token = request.GET.get("v", "")
     if token:
-        served = _served_or_error(lambda: images.thumb_get(task_id=_checked(task_id), fetch=False))
+        served = _served_or_error(lambda: images.thumb_get(task_id=task_id, fetch=False))
         if isinstance(served, images.Served) and compare_digest(token, served.token):
             return _serve(request, lambda: served, "public, " + FOREVER)
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    return _serve(request, lambda: images.thumb_get(task_id=_checked(task_id)), "public, " + FOREVER)
+    return _serve(request, lambda: images.thumb_get(task_id=task_id), "public, " + FOREVER)
 
 
 @require_GET
 def task_image(request, task_id):
-    served = lambda: images.original_get(task_id=_checked(task_id))  # noqa: E731
-    return _serve(request, served, "private, " + FOREVER, download=True)
+    return _serve(request, lambda: images.original_get(task_id=task_id), "private, " + FOREVER, download=True)
 
 
 @require_GET
 def task_quadrant(request, task_id, n):
-    return _serve(request, lambda: images.quadrant_get(task_id=_checked(task_id), n=n), "private, " + FOREVER)
+    return _serve(request, lambda: images.quadrant_get(task_id=task_id, n=n), "private, " + FOREVER)
 
 
 @require_GET
 def task_image_status(request, task_id):
     """The card's image block as it stands: what a failed <img> swaps in."""
-    task = Task.objects.filter(pk=_checked(task_id)).prefetch_related("images").first()
-    if task is None:
-        raise Http404(task_id)
-    return render(request, "tasks/components.html#thumb", {"task": task})
+    return _image_block(request, task_id)
 
 
 @require_POST
 def task_image_retry(request, task_id):
-    services.task_image_retry(task_id=_checked(task_id))
+    services.task_image_retry(task_id=task_id)
     if request.htmx:
-        return task_image_status.__wrapped__(request, task_id)
+        return _image_block(request, task_id)
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         return redirect(back)
     return redirect("task_detail", task_id)
 
 
-def _checked(task_id: str) -> str:
-    if not ID_RE.match(task_id):
-        raise Http404(_("That is not a task ID."))
-    return task_id
+def _image_block(request, task_id: str):
+    task = Task.objects.for_display().filter(pk=task_id).first()
+    if task is None:
+        raise Http404(task_id)
+    return render(request, "tasks/components.html#thumb", {"task": task})
 
 
 def _served_or_error(get_served):
