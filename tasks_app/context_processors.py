@@ -6,7 +6,6 @@ from django.conf import settings
 def dashboard(request):
     context = {"demo_mode": settings.MJ_DEMO_MODE}
     if settings.MJ_DEMO_MODE:
-        from tasks_app.simulator import Simulator
-
-        context["demo_sample_ids"] = Simulator.SAMPLE_IDS
+        # Set by demo start-up (manage.py serve); pages never import the simulator.
+        context["demo_sample_ids"] = settings.MJ_DEMO_SAMPLE_IDS
     return context

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-MAX_ID_LENGTH = 64
+from tasks_app.relay import MAX_ID_LENGTH
+
 MIN_ID_DIGITS = 8
 ID_RE = re.compile(rf"^\d{{{MIN_ID_DIGITS},{MAX_ID_LENGTH}}}$")
 # A long digit run inside a bigger token: '"ids":["1743326750223591"]', 'task/174.../fetch'.

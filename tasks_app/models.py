@@ -8,27 +8,17 @@ from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
-from tasks_app.button_rows import button_rows
-from tasks_app.upstream import TERMINAL_STATUSES
-
-# What a person reads for the statuses the proxy documents; any other status
-# shows as the upstream wrote it.
-STATUS_LABELS = {
-    "NOT_START": pgettext_lazy("task status", "Not started"),
-    "SUBMITTED": pgettext_lazy("task status", "Submitted"),
-    "MODAL": pgettext_lazy("task status", "Needs details"),
-    "IN_PROGRESS": pgettext_lazy("task status", "In progress"),
-    "SUCCESS": pgettext_lazy("task status", "Success"),
-    "FAILURE": pgettext_lazy("task status", "Failed"),
-    "CANCEL": pgettext_lazy("task status", "Cancelled"),
-}
+from tasks_app.buttons.custom_ids import parse_custom_id
+from tasks_app.buttons.quadrants import quadrants
+from tasks_app.buttons.rows import button_rows
+from tasks_app.images.errors import failure_text
+from tasks_app.relay import FINAL_STATUSES, MAX_ID_LENGTH, Status, is_final, status_label
 
 
 class TaskQuerySet(models.QuerySet):
     def unfinished(self):
-        return self.exclude(status__in=TERMINAL_STATUSES)
+        return self.exclude(status__in=FINAL_STATUSES)
 
     def for_display(self):
         """What a card reads, fetched in a fixed number of queries however many cards."""
@@ -36,10 +26,11 @@ class TaskQuerySet(models.QuerySet):
 
 
 class Task(models.Model):
-    """One upstream task: every field of the proxy's task object, plus the
-    whole payload as received so nothing the upstream sent is lost."""
+    """One relay task: the fields the dashboard reads, plus the whole payload
+    as received, so nothing the relay sent is lost (fields nobody reads, such
+    as botType or maskBase64, live only there)."""
 
-    id = models.CharField(primary_key=True, max_length=64)
+    id = models.CharField(primary_key=True, max_length=MAX_ID_LENGTH)
     action = models.CharField(max_length=40, blank=True)
     status = models.CharField(max_length=40, blank=True, db_index=True)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -49,16 +40,10 @@ class Task(models.Model):
     fail_reason = models.TextField(blank=True)
     image_url = models.TextField(blank=True)
     image_urls = models.JSONField(default=list, blank=True)
-    video_url = models.TextField(blank=True)
-    video_urls = models.JSONField(default=list, blank=True)
     submit_time = models.DateTimeField(null=True, blank=True)
     start_time = models.DateTimeField(null=True, blank=True)
     finish_time = models.DateTimeField(null=True, blank=True)
     buttons = models.JSONField(default=list, blank=True)
-    custom_id = models.TextField(blank=True)
-    bot_type = models.CharField(max_length=40, blank=True)
-    state = models.TextField(blank=True)
-    mask_base64 = models.TextField(blank=True)
     properties = models.JSONField(default=dict, blank=True)
     payload = models.JSONField(default=dict, blank=True)
     first_seen = models.DateTimeField(auto_now_add=True)
@@ -88,11 +73,11 @@ class Task(models.Model):
 
     @property
     def is_final(self) -> bool:
-        return self.status in TERMINAL_STATUSES
+        return is_final(self.status)
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status) or self.status or pgettext_lazy("task status", "Unknown")
+        return status_label(self.status)
 
     @property
     def status_slug(self) -> str:
@@ -129,7 +114,7 @@ class Task(models.Model):
 
     @property
     def is_queued(self) -> bool:
-        return self.queued and self.status in ("", "NOT_START", "SUBMITTED")
+        return self.queued and self.status in ("", Status.NOT_START, Status.SUBMITTED)
 
     @property
     def button_rows(self):
@@ -139,12 +124,12 @@ class Task(models.Model):
     def payload_json(self) -> str:
         return json.dumps(self.payload, indent=2, ensure_ascii=False)
 
-    # ---- images (issue 4) ----
+    # ---- images ----
 
     @property
     def image_sources(self) -> list[tuple[int, str]]:
         """(index, url) of each result image: 0 is imageUrl, 1.. are imageUrls."""
-        if self.status != "SUCCESS":
+        if self.status != Status.SUCCESS:
             return []  # progress previews are never fetched
         sources = [(0, self.image_url)] if self.image_url else []
         return sources + [(n, url) for n, url in enumerate(self.image_urls or [], 1) if isinstance(url, str)]
@@ -160,15 +145,15 @@ class Task(models.Model):
 
     @property
     def quadrants(self):
-        from tasks_app.quadrants import quadrants
-
         return quadrants(self)
 
     @property
     def is_grid(self) -> bool:
-        return len(self.image_urls or []) == 4 or any(
-            str(b.get("customId", "")).startswith("MJ::JOB::upsample::") for b in self.buttons or []
-        )
+        """Four images in one (U1-U4 act on its quadrants)."""
+        if len(self.image_urls or []) == 4:
+            return True
+        custom_ids = (parse_custom_id(b.get("customId")) for b in self.buttons or [] if isinstance(b, dict))
+        return any(found.op == "upsample" and found.quadrant for found in custom_ids)
 
 
 class Press(models.Model):
@@ -214,9 +199,8 @@ class TaskImage(models.Model):
     index = models.PositiveSmallIntegerField(default=0)  # 0: imageUrl, n: imageUrls[n-1]
     source_url = models.TextField()
     state = models.CharField(max_length=10, choices=State.choices)
-    failure = models.CharField(max_length=20, blank=True)  # a code of images.FAILURES
+    failure = models.CharField(max_length=20, blank=True)  # a key of images.errors.FAILURES
     failure_detail = models.CharField(max_length=200, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
     original = models.CharField(max_length=255, blank=True)  # storage name
     bytes = models.PositiveBigIntegerField(default=0)
     width = models.PositiveIntegerField(default=0)
@@ -226,7 +210,6 @@ class TaskImage(models.Model):
     thumb = models.CharField(max_length=255, blank=True)  # storage name
     thumb_width = models.PositiveIntegerField(default=0)
     thumb_height = models.PositiveIntegerField(default=0)
-    colour = models.CharField(max_length=7, blank=True)  # dominant colour, #rrggbb
     preview = models.TextField(blank=True)  # a tiny blurred WebP as a data: URI
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -255,6 +238,4 @@ class TaskImage(models.Model):
 
     @property
     def reason(self) -> str:
-        from tasks_app.images import failure_text
-
         return failure_text(self.failure, self.failure_detail)

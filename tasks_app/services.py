@@ -1,4 +1,4 @@
-"""Use cases the views call: look up task IDs, keep the cache right."""
+"""Writes the views call: look up task IDs at the relay, keep the cache right."""
 
 from __future__ import annotations
 
@@ -13,14 +13,15 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from tasks_app import images, upstream
+from tasks_app import relay
+from tasks_app.images import services as images
 from tasks_app.models import Task
-from tasks_app.upstream import TaskRecord, UpstreamError
+from tasks_app.relay import Status, TaskRecord, UpstreamError
 
 logger = logging.getLogger(__name__)
 
 # Order of a task's life; a later answer never moves a task to a lower rank.
-STATUS_RANK = {"NOT_START": 0, "SUBMITTED": 1, "MODAL": 1, "IN_PROGRESS": 2}
+STATUS_RANK = {Status.NOT_START: 0, Status.SUBMITTED: 1, Status.MODAL: 1, Status.IN_PROGRESS: 2}
 FINAL_RANK = 3
 UNKNOWN_RANK = 1
 
@@ -69,7 +70,7 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
     lookup = Lookup()
     if to_ask:
         try:
-            records = upstream.list_by_condition(to_ask)
+            records = relay.list_by_condition(to_ask)
         except UpstreamError as exc:
             _release(claimed)
             logger.warning("lookup of %d ids failed: %s", len(to_ask), exc)
@@ -153,7 +154,7 @@ def task_notify(*, payload) -> list[str] | None:
 
     It goes through task_store, so a late or replayed push never moves a task back.
     """
-    record = upstream.normalise_task(payload)
+    record = relay.normalise_task(payload)
     if record is None:
         return None
     return task_store(records=[record])
@@ -186,8 +187,7 @@ def _claim(task: Task) -> bool:
     """
     if _window(task) <= 0:
         return True
-    longest = (settings.MJ_CONNECT_TIMEOUT + settings.MJ_READ_TIMEOUT) * (settings.MJ_RETRIES + 1)
-    return cache.add(_fresh_key(task.id), 1, timeout=math.ceil(longest) + 1)
+    return cache.add(_fresh_key(task.id), 1, timeout=math.ceil(relay.longest_call()) + 1)
 
 
 def _release(tasks: list[Task]) -> None:
@@ -208,14 +208,14 @@ def _recent_error() -> UpstreamError | None:
     if not found:
         return None
     name, detail = found
-    kind = getattr(upstream, name, None)
+    kind = getattr(relay, name, None)
     if not (isinstance(kind, type) and issubclass(kind, UpstreamError)):
         kind = UpstreamError
     return kind(detail)
 
 
 def _rank(status: str) -> int:
-    if status in upstream.TERMINAL_STATUSES:
+    if relay.is_final(status):
         return FINAL_RANK
     return STATUS_RANK.get(status, UNKNOWN_RANK)
 
@@ -237,8 +237,6 @@ def _fields(record: TaskRecord, keep: Task | None = None) -> dict:
         "fail_reason": record.fail_reason,
         "image_url": record.image_url,
         "image_urls": list(record.image_urls),
-        "video_url": record.video_url,
-        "video_urls": list(record.video_urls),
         "submit_time": record.submit_time,
         "start_time": record.start_time,
         "finish_time": record.finish_time,
@@ -246,10 +244,6 @@ def _fields(record: TaskRecord, keep: Task | None = None) -> dict:
             {"customId": b.custom_id, "emoji": b.emoji, "label": b.label, "type": b.type, "style": b.style}
             for b in record.buttons
         ],
-        "custom_id": record.custom_id,
-        "bot_type": record.bot_type[:40],
-        "state": record.state,
-        "mask_base64": record.mask_base64,
         "properties": record.properties,
         "payload": record.raw,
     }
@@ -278,12 +272,6 @@ def _fields(record: TaskRecord, keep: Task | None = None) -> dict:
 
 
 _FIELD_NAMES = list(_fields(TaskRecord(id="x")))
-
-
-def tasks_in_order(*, ids: list[str]) -> list[Task]:
-    """Cached tasks for these ids, in the order given, without asking upstream."""
-    cached = Task.objects.for_display().in_bulk(ids)
-    return [cached[i] for i in ids if i in cached]
 
 
 def task_image_retry(*, task_id: str):

@@ -105,7 +105,7 @@ def browser_login(page, live_server, user):
     return login
 
 
-# ---- which database and cache this run uses (issue 5: the CI runs two passes)
+# ---- which database and cache this run uses (the suite runs twice: SQLite, then PostgreSQL + Redis)
 
 
 def pytest_report_header(config):

@@ -12,7 +12,7 @@ from django.urls import reverse
 from PIL import Image
 
 from tasks_app import services
-from tasks_app.button_rows import button_rows
+from tasks_app.buttons.rows import button_rows
 from tasks_app.models import Press, Task
 
 pytestmark = pytest.mark.django_db
@@ -421,7 +421,7 @@ def test_buttons_are_grouped_as_midjourney_shows_them_and_unknown_ones_kept():
 
 
 def test_absurd_numbers_in_a_mask_form_are_refused_with_a_message_not_a_crash():
-    from tasks_app import masks
+    from tasks_app.buttons import masks
 
     assert masks.image_size("1e400", "1024") == (masks.DEFAULT_SIZE, masks.DEFAULT_SIZE)
     with pytest.raises(masks.MaskError):

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from tasks_app import services
 from tasks_app.models import Task
+from tasks_app.relay import TaskRecord
 from tasks_app.templatetags.live import duration
-from tasks_app.upstream import TaskRecord
 
 pytestmark = pytest.mark.django_db
 

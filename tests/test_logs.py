@@ -30,7 +30,7 @@ def lines(buffer):
 
 def test_the_api_key_never_reaches_the_log(stdout_log, settings):
     settings.MJ_API_KEY = API_KEY
-    log = logging.getLogger("tasks_app.upstream")
+    log = logging.getLogger("tasks_app.relay.client")
     log.warning("calling relay with key %s", API_KEY)
     log.warning("headers: %r", {"Authorization": f"Bearer {API_KEY}", "Accept": "application/json"})
     try:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tasks_app import services
+from tasks_app import relay, services
 from tasks_app.models import Task
 
 pytestmark = pytest.mark.django_db
@@ -47,9 +47,7 @@ def test_the_hook_is_off_when_no_token_is_set(client, settings):
     "body", [b"not json", b"", "[1, 2]", {"status": "SUCCESS"}, {"id": ""}, {"id": "x" * 65}, "null"]
 )
 def test_a_malformed_body_is_400_and_changes_nothing(client, hook, body):
-    services.task_store(
-        records=[services.upstream.normalise_task({"id": "1743326750223591", "status": "SUBMITTED"})]
-    )
+    services.task_store(records=[relay.normalise_task({"id": "1743326750223591", "status": "SUBMITTED"})])
     before = Task.objects.get().payload
     assert _post(client, hook, body).status_code == 400
     assert Task.objects.get().payload == before
@@ -104,7 +102,7 @@ def test_a_submitted_action_carries_the_hook_and_its_task_is_pushed(live_server,
     simulator.clock.advance(30)
     custom_id = simulator.payload(parent)["buttons"][0]["customId"]
 
-    envelope = services.upstream.submit_action(parent, custom_id, notify_hook=services.notify_hook_url())
+    envelope = relay.submit_action(parent, custom_id, notify_hook=services.notify_hook_url())
     child = envelope.task_ids[0]
     simulator.clock.advance(60)
 

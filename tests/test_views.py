@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from tasks_app import services
 from tasks_app.models import Task, TaskImage
-from tasks_app.upstream import Button, TaskRecord
+from tasks_app.relay import Button, TaskRecord
 from tests.conftest import API_KEY
 
 pytestmark = pytest.mark.django_db
@@ -155,7 +155,6 @@ def test_the_results_page_query_count_does_not_grow_with_tasks(
             thumb=f"thumbs/{i}.webp",
             thumb_width=512,
             thumb_height=512,
-            colour="#336699",
         )
         for i in ids
     )

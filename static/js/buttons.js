@@ -1,4 +1,4 @@
-// Buttons (issue 3): the glue htmx attributes cannot say.
+// Buttons: the glue htmx attributes cannot say.
 (function () {
   "use strict";
 

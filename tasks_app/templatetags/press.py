@@ -2,7 +2,7 @@
 
 from django import template
 
-from tasks_app.buttons import user_can_press
+from tasks_app.buttons.permissions import user_can_press
 
 register = template.Library()
 

@@ -12,7 +12,9 @@ from django.db import close_old_connections, connections
 from django.template.defaultfilters import filesizeformat
 from tqdm import tqdm
 
-from tasks_app import images
+from tasks_app import selectors
+from tasks_app.images import errors
+from tasks_app.images import services as images
 
 
 class Command(BaseCommand):
@@ -23,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--retry-failed", action="store_true", help="try failed downloads again")
 
     def handle(self, *args, workers, retry_failed, **options):
-        pending = images.images_pending(retry_failed=retry_failed)
+        pending = selectors.images_pending(retry_failed=retry_failed)
         counts = {"ok": 0, "failed": 0, "busy": 0}
         archived_bytes = 0
         with (
@@ -51,7 +53,7 @@ def _archive_one(task, index, url, retry_failed):
             task.images.filter(index=index, state="failed").delete()
         image = images.image_ensure(task=task, index=index, url=url, wait=0)
         return ("ok", image.bytes) if image.is_ok else ("failed", 0)
-    except images.ImagePending:
+    except errors.ImagePending:
         return "busy", 0
     finally:
         connections.close_all()

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from PIL import Image
 
-from tasks_app.images import thumb_build
+from tasks_app.images.processing import thumb_build
 from tasks_app.simulator.images import render
 
 TASK_ID = "1743326750223591"
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         original = render(20260401, None, "grid")
         decode = _best(rounds, lambda: Image.open(io.BytesIO(original)).load())
         build = _best(rounds, lambda: thumb_build(io.BytesIO(original), size=size))
-        thumb, dims, _colour, preview = thumb_build(io.BytesIO(original), size=size)
+        thumb, dims, preview = thumb_build(io.BytesIO(original), size=size)
         rss, traced = _peak_memory(original, size)
         out = self.stdout.write
         out(f"original PNG           {len(original):>10,} bytes  2048x2048")
@@ -229,7 +229,7 @@ def _prepare(work: Path):
     from tasks_app.models import Task, TaskImage
 
     original = render(20260401, None, "grid")
-    thumb, (tw, th), colour, preview = thumb_build(io.BytesIO(original), size=settings.MJ_THUMB_SIZE)
+    thumb, (tw, th), preview = thumb_build(io.BytesIO(original), size=settings.MJ_THUMB_SIZE)
     task = Task.objects.create(
         id=TASK_ID, action="IMAGINE", status="SUCCESS", image_url="http://127.0.0.1:9/x.png"
     )
@@ -247,7 +247,6 @@ def _prepare(work: Path):
         thumb=default_storage.save("images/bench/0-thumb.webp", ContentFile(thumb)),
         thumb_width=tw,
         thumb_height=th,
-        colour=colour,
         preview=preview,
     )
     user = get_user_model().objects.create_user("bench", password=os.urandom(12).hex())

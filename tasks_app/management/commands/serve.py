@@ -31,7 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, simulator_port, **options):
         self.simulator_port = simulator_port
-        if not settings.MJ_API_BASE:
+        if settings.MJ_DEMO_MODE and not settings.MJ_API_BASE:
             self._start_demo()
         call_command("runserver", f"{host}:{port}", use_reloader=False)
 
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         simulator = self._simulator(Simulator, api_key)
         settings.MJ_API_BASE = simulator.base_url
         settings.MJ_API_KEY = api_key
-        settings.MJ_DEMO_MODE = True
+        settings.MJ_DEMO_SAMPLE_IDS = list(Simulator.SAMPLE_IDS)
         # The simulator's sample jobs start their runs again on every start; a
         # copy kept from the last run would otherwise sit ahead of them, "stalled".
         Task.objects.filter(pk__in=Simulator.SAMPLE_IDS).unfinished().delete()

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tasks_app.button_rows import button_rows
+from tasks_app.buttons.custom_ids import parse_custom_id
+from tasks_app.buttons.rows import button_rows
 
 
 @dataclass(frozen=True)
@@ -44,12 +45,8 @@ def quadrants(task: Any) -> list[Quadrant]:
 
 
 def _buttons_of(buttons: Any, n: int) -> list[dict]:
-    found = []
-    for button in buttons if isinstance(buttons, list) else ():
-        parts = str(button.get("customId", "")).split("::") if isinstance(button, dict) else []
-        acts_on_quadrant = (
-            len(parts) == 5 and parts[:2] == ["MJ", "JOB"] and parts[2] in ("upsample", "variation")
-        )
-        if acts_on_quadrant and parts[3] == str(n):
-            found.append(button)
-    return found
+    return [
+        button
+        for button in (buttons if isinstance(buttons, list) else ())
+        if isinstance(button, dict) and parse_custom_id(button.get("customId")).quadrant == n
+    ]

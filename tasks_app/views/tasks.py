@@ -1,44 +1,37 @@
-"""Thin views: parse the request, call a service, render a template.
+"""/ and /tasks/...: the paste form, a set of tasks, one task, the poller, refresh."""
 
-An htmx request gets only the partial it targets; everything works without
-JavaScript too.
-"""
-
-import json
-import secrets
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh, push_url
 
-from tasks_app import buttons, images, services
+from tasks_app import selectors, services
 from tasks_app.forms import PasteForm
 from tasks_app.ids import ID_RE, ParsedIds
+from tasks_app.images import services as images
+from tasks_app.views.http import HtmxHttpRequest, safe_next
 
 RECENT_SESSION_KEY = "recent_task_ids"
 
 
 @require_GET
-def home(request):
+def home(request: HtmxHttpRequest) -> HttpResponse:
     recent_ids = request.session.get(RECENT_SESSION_KEY, [])
     return render(
         request,
         "tasks/home.html",
-        {"form": PasteForm(), "recent": services.tasks_in_order(ids=recent_ids)},
+        {"form": PasteForm(), "recent": selectors.tasks_in_order(ids=recent_ids)},
     )
 
 
 @require_GET
-def task_list(request):
+def task_list(request: HtmxHttpRequest) -> HttpResponse:
     if "ids" not in request.GET:
         return redirect("home")
     form = PasteForm(request.GET)
@@ -68,13 +61,13 @@ def task_list(request):
 
 
 @require_GET
-def task_detail(request, task_id):
+def task_detail(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     lookup = services.task_lookup(ids=[task_id])
     _remember(request, [task_id])
     task = lookup.tasks[0] if lookup.tasks else None
     if task is None and lookup.error is None:
         raise Http404(_("The relay does not know task %(id)s.") % {"id": task_id})
-    children = buttons.task_children(task=task) if task else []
+    children = selectors.task_children(task=task) if task else []
     if task is not None:
         images.image_prepare(task=task)  # the quadrant layout needs the archived original
     context = {"task": task, "task_id": task_id, "lookup": lookup, "children": children}
@@ -82,7 +75,7 @@ def task_detail(request, task_id):
 
 
 @require_GET
-def task_poll(request):
+def task_poll(request: HtmxHttpRequest) -> HttpResponse:
     """The page's one poller: the cards that changed (out of band) and itself again.
 
     Answers 286, which stops htmx polling, once nothing on the page is unfinished.
@@ -105,7 +98,7 @@ def task_poll(request):
 
 
 @require_POST
-def task_refresh(request, task_id):
+def task_refresh(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     """Ask the relay again now, even for a final task; back to where the person was."""
     lookup = services.task_lookup(ids=[task_id], force=True)
     if request.htmx and lookup.tasks and not lookup.error:
@@ -114,33 +107,7 @@ def task_refresh(request, task_id):
         messages.error(request, str(lookup.error))
     if request.htmx:
         return HttpResponseClientRefresh()  # the message shows on the reloaded page
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
-        back = reverse("task_detail", args=[task_id])
-    return redirect(back)
-
-
-@login_not_required
-@csrf_exempt
-@require_POST
-def notify_hook(request, token):
-    """The relay's notifyHook: it POSTs a task object on each change of a task."""
-    expected = settings.MJ_NOTIFY_TOKEN
-    if not expected or not secrets.compare_digest(token.encode(), expected.encode()):
-        raise Http404
-    try:
-        payload = json.loads(request.body)
-    except ValueError:
-        return HttpResponseBadRequest("body is not JSON", content_type="text/plain")
-    changed = services.task_notify(payload=payload)
-    if changed is None:
-        return HttpResponseBadRequest("body is not a task object with an id", content_type="text/plain")
-    return JsonResponse({"changed": changed})
-
-
-@login_not_required
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
+    return redirect(safe_next(request, request.POST.get("next", ""), reverse("task_detail", args=[task_id])))
 
 
 def task_list_url(ids: list[str]) -> str:

@@ -1,4 +1,4 @@
-"""Image views: thumbnails, originals and quadrants from the archive.
+"""/tasks/<id>/thumb.webp, /image, /quadrant/<n>.webp: files from the image archive.
 
 A failed or refused image never answers a broken file or a 500: the file
 routes answer a short text with no-store, and the card asks for its `thumb`
@@ -10,21 +10,23 @@ from hmac import compare_digest
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tasks_app import images, services
-from tasks_app.models import Task
+from tasks_app import selectors, services
+from tasks_app.images import errors
+from tasks_app.images import services as images
+from tasks_app.views.http import HtmxHttpRequest, safe_next
 
 FOREVER = "max-age=31536000, immutable"
 
 
 @login_not_required
 @require_GET
-def task_thumb(request, task_id):
+def task_thumb(request: HttpRequest, task_id: str) -> HttpResponse:
     """Its ?v= (an HMAC of the task and its content, on every card) is a
     capability like the relay's signed CDN links: with it a thumbnail is
     served without a session lookup, which is also what makes `public`
@@ -41,34 +43,31 @@ def task_thumb(request, task_id):
 
 
 @require_GET
-def task_image(request, task_id):
+def task_image(request: HttpRequest, task_id: str) -> HttpResponse:
     return _serve(request, lambda: images.original_get(task_id=task_id), "private, " + FOREVER, download=True)
 
 
 @require_GET
-def task_quadrant(request, task_id, n):
+def task_quadrant(request: HttpRequest, task_id: str, n: int) -> HttpResponse:
     return _serve(request, lambda: images.quadrant_get(task_id=task_id, n=n), "private, " + FOREVER)
 
 
 @require_GET
-def task_image_status(request, task_id):
+def task_image_status(request: HttpRequest, task_id: str) -> HttpResponse:
     """The card's image block as it stands: what a failed <img> swaps in."""
     return _image_block(request, task_id)
 
 
 @require_POST
-def task_image_retry(request, task_id):
+def task_image_retry(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     services.task_image_retry(task_id=task_id)
     if request.htmx:
         return _image_block(request, task_id)
-    back = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-        return redirect(back)
-    return redirect("task_detail", task_id)
+    return redirect(safe_next(request, request.POST.get("next", ""), reverse("task_detail", args=[task_id])))
 
 
-def _image_block(request, task_id: str):
-    task = Task.objects.for_display().filter(pk=task_id).first()
+def _image_block(request: HttpRequest, task_id: str) -> HttpResponse:
+    task = selectors.task_for_card(task_id=task_id)
     if task is None:
         raise Http404(task_id)
     return render(request, "tasks/components.html#thumb", {"task": task})
@@ -77,20 +76,20 @@ def _image_block(request, task_id: str):
 def _served_or_error(get_served):
     try:
         return get_served()
-    except images.ImageError as exc:
+    except errors.ImageError as exc:
         return exc
 
 
 def _serve(request, get_served, cache_control: str, *, download: bool = False):
     try:
         served = get_served()
-    except images.ImageMissing:
+    except errors.ImageMissing:
         raise Http404(_("This task has no finished image.")) from None
-    except images.ImagePending:
+    except errors.ImagePending:
         response = _text(_("The image is being downloaded; try again in a moment."), 503)
         response["Retry-After"] = "2"
         return response
-    except images.ImageUnavailable as exc:
+    except errors.ImageUnavailable as exc:
         return _text(_("image unavailable: %(reason)s") % {"reason": exc.image.reason}, 404)
     if served.etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()

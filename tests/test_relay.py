@@ -1,12 +1,12 @@
-"""The upstream client against the simulator over loopback: no mocks."""
+"""The relay client against the simulator over loopback: no mocks."""
 
 import math
 from datetime import UTC, datetime
 
 import pytest
 
-from tasks_app import upstream
-from tasks_app.upstream import BadAnswer, KeyRejected, RateLimited, UpstreamDown, normalise_task
+from tasks_app import relay
+from tasks_app.relay import BadAnswer, KeyRejected, RateLimited, UpstreamDown, normalise_task
 
 
 def _ids(simulator, n):
@@ -19,7 +19,7 @@ def test_n_ids_cost_ceil_n_over_batch_calls(simulator, settings, n, batch):
     ids = _ids(simulator, n)
     simulator.reset_counters()
 
-    records = upstream.list_by_condition(ids)
+    records = relay.list_by_condition(ids)
 
     assert simulator.calls["list"] == math.ceil(n / batch)
     assert all(len(b) <= batch for b in simulator.list_batches)
@@ -28,7 +28,7 @@ def test_n_ids_cost_ceil_n_over_batch_calls(simulator, settings, n, batch):
 
 def test_unknown_ids_are_absent_and_duplicates_are_sent_once(simulator):
     known = _ids(simulator, 2)
-    records = upstream.list_by_condition([known[0], "9999999999999999", known[0], known[1]])
+    records = relay.list_by_condition([known[0], "9999999999999999", known[0], known[1]])
     assert sorted(r.id for r in records) == sorted(known)
     assert simulator.list_batches[-1].count(known[0]) == 1
 
@@ -36,13 +36,13 @@ def test_unknown_ids_are_absent_and_duplicates_are_sent_once(simulator):
 def test_a_duplicated_answer_is_folded(simulator):
     ids = _ids(simulator, 3)
     simulator.set_fault("duplicate")
-    assert sorted(r.id for r in upstream.list_by_condition(ids)) == sorted(ids)
+    assert sorted(r.id for r in relay.list_by_condition(ids)) == sorted(ids)
 
 
 def test_the_api_key_is_sent_as_a_bearer_token(simulator, settings):
     settings.MJ_API_KEY = "not-the-key"
     with pytest.raises(KeyRejected):
-        upstream.list_by_condition(_ids(simulator, 1))
+        relay.list_by_condition(_ids(simulator, 1))
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def test_each_fault_becomes_its_typed_error(simulator, settings, fault, error):
     ids = _ids(simulator, 2)
     simulator.set_fault(fault, times=5)
     with pytest.raises(error) as caught:
-        upstream.list_by_condition(ids)
+        relay.list_by_condition(ids)
     assert str(caught.value)  # a sentence a person can read
     assert settings.MJ_API_KEY not in str(caught.value)
 
@@ -73,7 +73,7 @@ def test_server_errors_are_retried_then_succeed(simulator, settings):
     ids = _ids(simulator, 2)
     simulator.reset_counters()
     simulator.set_fault("500", times=2)
-    assert len(upstream.list_by_condition(ids)) == 2
+    assert len(relay.list_by_condition(ids)) == 2
     assert simulator.calls["list"] == 3
 
 
@@ -83,7 +83,7 @@ def test_retries_are_bounded(simulator, settings):
     simulator.reset_counters()
     simulator.set_fault("500", times=10)
     with pytest.raises(UpstreamDown):
-        upstream.list_by_condition(ids)
+        relay.list_by_condition(ids)
     assert simulator.calls["list"] == 3
 
 
@@ -91,7 +91,7 @@ def test_a_short_retry_after_is_honoured_once(simulator, settings):
     ids = _ids(simulator, 1)
     simulator.reset_counters()
     simulator.set_fault("429", times=1, retry_after=0)
-    assert len(upstream.list_by_condition(ids)) == 1
+    assert len(relay.list_by_condition(ids)) == 1
     assert simulator.calls["list"] == 2
 
 
@@ -99,14 +99,14 @@ def test_a_long_retry_after_is_reported_not_waited(simulator, settings):
     ids = _ids(simulator, 1)
     simulator.set_fault("429", times=1, retry_after=120)
     with pytest.raises(RateLimited) as caught:
-        upstream.list_by_condition(ids)
+        relay.list_by_condition(ids)
     assert caught.value.retry_after == 120
 
 
 def test_a_partial_answer_returns_what_exists(simulator):
     ids = _ids(simulator, 6)
     simulator.set_fault("partial")
-    records = upstream.list_by_condition(ids)
+    records = relay.list_by_condition(ids)
     assert 0 < len(records) < 6
 
 
@@ -129,7 +129,7 @@ def test_odd_payloads_degrade_fields_not_the_answer(simulator):
     simulator.put_raw(
         {"id": "1743000000000002", "progress": "", "startTime": None, "buttons": [{"label": "U1"}]}
     )
-    records = {r.id: r for r in upstream.list_by_condition(["1743000000000001", "1743000000000002"])}
+    records = {r.id: r for r in relay.list_by_condition(["1743000000000001", "1743000000000002"])}
 
     odd = records["1743000000000001"]
     assert odd.status == "PAUSED"
@@ -163,17 +163,17 @@ def test_payloads_without_a_usable_id_are_skipped():
 
 def test_fetch_reads_one_task_and_none_for_unknown(simulator):
     task_id = _ids(simulator, 1)[0]
-    assert upstream.fetch(task_id).id == task_id
-    assert upstream.fetch("1111111111111111") is None
+    assert relay.fetch(task_id).id == task_id
+    assert relay.fetch("1111111111111111") is None
 
 
 def test_submit_action_returns_the_envelope(simulator):
     parent = simulator.add_task(run=0.0)
     simulator.clock.advance(60)
-    record = upstream.list_by_condition([parent])[0]
+    record = relay.list_by_condition([parent])[0]
     upscale = next(b for b in record.buttons if b.label == "U2")
 
-    result = upstream.submit_action(parent, upscale.custom_id)
+    result = relay.submit_action(parent, upscale.custom_id)
 
     assert result.code == 1
     assert len(result.task_ids) == 1
@@ -183,7 +183,7 @@ def test_submit_action_returns_the_envelope(simulator):
 def _pressable(simulator):
     parent = simulator.add_task(run=0.0)
     simulator.clock.advance(60)
-    record = upstream.list_by_condition([parent])[0]
+    record = relay.list_by_condition([parent])[0]
     return parent, next(b for b in record.buttons if b.label == "U1").custom_id
 
 
@@ -193,7 +193,7 @@ def test_a_paid_submit_is_never_sent_twice_after_it_may_have_arrived(simulator, 
     parent, custom_id = _pressable(simulator)
     simulator.set_fault(fault, times=3, routes=("action",))
     with pytest.raises(UpstreamDown):
-        upstream.submit_action(parent, custom_id)
+        relay.submit_action(parent, custom_id)
     assert simulator.calls["action"] == 1
 
 
@@ -203,7 +203,5 @@ def test_numbers_too_large_for_an_int_degrade_to_zero():
 
 
 def test_an_overlong_id_in_a_submit_result_is_not_taken_for_a_task():
-    result = upstream.normalise_envelope(
-        {"code": 1, "result": f"1743000000000001,{'9' * 80}, 1743000000000002"}
-    )
+    result = relay.normalise_envelope({"code": 1, "result": f"1743000000000001,{'9' * 80}, 1743000000000002"})
     assert result.task_ids == ("1743000000000001", "1743000000000002")

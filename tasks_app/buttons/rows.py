@@ -13,6 +13,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from tasks_app.buttons.custom_ids import parse_custom_id
+
 ROW_ORDER = ("u", "v", "upscale", "vary", "zoom", "pan", "extra", "other")
 ROW_NAMES = {
     "u": _("Upscale"),
@@ -24,6 +26,8 @@ ROW_NAMES = {
     "extra": _("Favourite"),
     "other": _("Other"),
 }
+
+FAMILY_ROWS = {"Inpaint": "vary", "Outpaint": "zoom", "CustomZoom": "zoom", "BOOKMARK": "extra"}
 
 
 @dataclass(frozen=True)
@@ -72,23 +76,16 @@ def button_label(buttons: Any, custom_id: str) -> str:
 
 
 def row_of(custom_id: str) -> str:
-    parts = custom_id.split("::")
-    if len(parts) < 2 or parts[0] != "MJ":
-        return "other"
-    solo = parts[-1] == "SOLO"
-    if parts[1] == "JOB" and len(parts) > 2:
-        op = parts[2]
-        if op == "upsample" and not solo:
-            return "u"
-        if op == "reroll":
+    parsed = parse_custom_id(custom_id)
+    if parsed.op:
+        op = parsed.op
+        if op == "reroll" or (op == "upsample" and not parsed.solo):
             return "u"
         if op.startswith("upsample"):
             return "upscale"
         if op in ("variation", "low_variation", "high_variation"):
-            return "vary" if solo else "v"
+            return "vary" if parsed.solo else "v"
         if op.startswith("pan_"):
             return "pan"
         return "other"
-    return {"Inpaint": "vary", "Outpaint": "zoom", "CustomZoom": "zoom", "BOOKMARK": "extra"}.get(
-        parts[1], "other"
-    )
+    return FAMILY_ROWS.get(parsed.family, "other")

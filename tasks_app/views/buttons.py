@@ -1,23 +1,25 @@
-"""Views of a task's buttons: press, finish a MODAL form, cancel.
+"""/tasks/<id>/action, /modal, /cancel: press a button, finish a MODAL form, cancel.
 
-Thin: parse the POST, call tasks_app.buttons, answer. htmx gets a status line
+Thin: parse the POST, call buttons.services, answer. htmx gets a status line
 for the pressed card plus the new cards out of band (into #task-grid); a plain
 form post is redirected to what the press made, or answered with the refusal.
 """
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
-from tasks_app import buttons
-from tasks_app.views import task_list_url
+from tasks_app.buttons import services as buttons
+from tasks_app.buttons.presses import PressOutcome
+from tasks_app.relay import Status
+from tasks_app.views.http import HtmxHttpRequest, go, safe_next
+from tasks_app.views.tasks import task_list_url
 
 
 @require_POST
-def task_action(request, task_id):
+def task_action(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     try:
         outcome = buttons.task_press_button(
             task_id=task_id, custom_id=request.POST.get("custom_id", ""), user=request.user
@@ -28,7 +30,7 @@ def task_action(request, task_id):
 
 
 @require_POST
-def task_modal(request, task_id):
+def task_modal(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     try:
         outcome = buttons.task_submit_modal(
             task_id=task_id,
@@ -45,21 +47,21 @@ def task_modal(request, task_id):
 
 
 @require_POST
-def task_cancel(request, task_id):
+def task_cancel(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     try:
         outcome = buttons.task_cancel(task_id=task_id, user=request.user)
     except buttons.PressRefused as refused:
         return _refused(request, refused, task_id)
-    level = messages.SUCCESS if outcome.task.status == "CANCEL" else messages.ERROR
+    level = messages.SUCCESS if outcome.task.status == Status.CANCEL else messages.ERROR
     messages.add_message(request, level, outcome.message)
     parent_id = outcome.task.parent_id
-    return _go(request, reverse("task_detail", args=[parent_id or outcome.task.id]))
+    return go(request, reverse("task_detail", args=[parent_id or outcome.task.id]))
 
 
-def _answer(request, outcome: buttons.PressOutcome):
+def _answer(request: HtmxHttpRequest, outcome: PressOutcome) -> HttpResponse:
     if outcome.modal is not None:
         messages.info(request, outcome.message)
-        return _go(request, reverse("task_detail", args=[outcome.modal.id]))
+        return go(request, reverse("task_detail", args=[outcome.modal.id]))
     if request.htmx:
         return render(request, "tasks/components.html#press_result", {"outcome": outcome})
     if not outcome.children:
@@ -71,7 +73,7 @@ def _answer(request, outcome: buttons.PressOutcome):
     return redirect(reverse("task_detail", args=ids) if len(ids) == 1 else task_list_url(ids))
 
 
-def _refused(request, refused: buttons.PressRefused, task_id: str):
+def _refused(request: HtmxHttpRequest, refused: buttons.PressRefused, task_id: str) -> HttpResponse:
     template = "tasks/components.html#press_result" if request.htmx else "tasks/refused.html"
     context = {"message": refused.message, "task_id": task_id, "back": _back(request, task_id)}
     response = render(request, template, context, status=refused.status)
@@ -80,14 +82,5 @@ def _refused(request, refused: buttons.PressRefused, task_id: str):
     return response
 
 
-def _go(request, url: str):
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
-def _back(request, task_id: str) -> str:
-    referer = request.headers.get("Referer", "")
-    if referer and url_has_allowed_host_and_scheme(
-        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return referer
-    return reverse("task_detail", args=[task_id]) if task_id else reverse("home")
+def _back(request: HtmxHttpRequest, task_id: str) -> str:
+    return safe_next(request, request.headers.get("Referer", ""), reverse("task_detail", args=[task_id]))

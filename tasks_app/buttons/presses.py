@@ -1,0 +1,181 @@
+"""The `Press` row: who submits a button, and recording what the relay answered.
+
+A press of one button of one task reaches the relay once per window however
+many requests (tabs, browsers, app processes) arrive at once: whoever creates
+or renews the row submits; the others wait for its outcome and share it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tasks_app import relay, services
+from tasks_app.models import Press, Task
+from tasks_app.relay import Code, Status, SubmitResult
+
+
+@dataclass
+class PressOutcome:
+    """What a press led to: new (or existing) children, a MODAL form to fill, or a message."""
+
+    task: Task
+    children: list[Task] = field(default_factory=list)
+    modal: Task | None = None
+    message: str = ""
+    duplicate: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.children or self.modal)
+
+
+def pending_limit() -> float:
+    """How long a press may stay pending: the window, or a submit's longest wait."""
+    return max(settings.MJ_PRESS_WINDOW_SECONDS, relay.longest_call() + 5)
+
+
+def claim(*, task: Task, key: str, user) -> tuple[Press, bool]:
+    """(press, True) when this request must submit; (press, False) when another does or did."""
+    now = timezone.now()
+    with transaction.atomic():
+        press, created = Press.objects.select_for_update().get_or_create(
+            task=task, custom_id=key, defaults={"created": now, "user": user}
+        )
+        if created:
+            return press, True
+        age = (now - press.created).total_seconds()
+        if press.state == Press.State.DONE and age < settings.MJ_PRESS_WINDOW_SECONDS:
+            return press, False
+        if press.state == Press.State.PENDING and age < pending_limit():
+            return press, False
+        press.created, press.user, press.state = now, user, Press.State.PENDING
+        press.code, press.child_ids, press.modal_id, press.message = None, [], "", ""
+        press.save()
+        return press, True
+
+
+def wait(press: Press) -> Press:
+    """Wait for the request that owns this press to finish, then share its outcome."""
+    deadline = press.created + timedelta(seconds=pending_limit())
+    while press.state == Press.State.PENDING and timezone.now() < deadline:
+        time.sleep(0.05)
+        press.refresh_from_db()
+    if press.state == Press.State.PENDING:
+        press.message = _("This button is still being submitted; look again in a moment.")
+    return press
+
+
+def fail(press: Press, message: str, code: int | None = None) -> Press:
+    press.state, press.code, press.message = Press.State.FAILED, code, message
+    press.save(update_fields=["state", "code", "message"])
+    return press
+
+
+def settle(press: Press, answer: SubmitResult, lineage: dict, prompt: str = "") -> Press:
+    """Record what the relay's envelope says, on the press and as tasks."""
+    if answer.code in relay.STARTED:
+        ids = answer.task_ids
+        if not ids:  # e.g. ❤️: accepted, nothing new to watch
+            return _done(press, answer.code, [], message=answer.description or _("Done."))
+        queued = answer.code == Code.QUEUED
+        _record_children(ids=ids, lineage=lineage, queued=queued, prompt=prompt, note=answer.description)
+        message = _("Queued at the relay behind other jobs.") if queued else ""
+        return _done(press, answer.code, list(ids), message=message)
+    if answer.code == Code.EXISTS_OR_MODAL and answer.task_ids:
+        return _settle_existing(press, answer, lineage)
+    return fail(press, refusal(answer), answer.code)
+
+
+def _settle_existing(press: Press, answer: SubmitResult, lineage: dict) -> Press:
+    """Code 21, both dialects: a new task waiting in MODAL, or the task that already exists."""
+    task_id = answer.task_ids[0]
+    try:
+        found = relay.list_by_condition([task_id]) or [relay.fetch(task_id)]
+    except relay.UpstreamError as exc:
+        return fail(press, str(exc), answer.code)
+    records = [record for record in found if record is not None]
+    if records:
+        services.task_store(records=records)
+    status = records[0].status if records else str(answer.properties.get("status") or "")
+    task = _record_children(ids=(task_id,), lineage=lineage, status=status or Status.SUBMITTED)[0]
+    if task.status == Status.MODAL:
+        press.modal_id = task.id
+        return _done(press, answer.code, [], message=_("This button needs a few more details."))
+    return _done(press, answer.code, [task.id], message=_("The relay had done this before: here it is."))
+
+
+def _done(press: Press, code: int, child_ids: list[str], message: str = "") -> Press:
+    press.state, press.code, press.child_ids, press.message = Press.State.DONE, code, child_ids, message
+    press.save(update_fields=["state", "code", "child_ids", "modal_id", "message"])
+    return press
+
+
+def _record_children(
+    *,
+    ids,
+    lineage: dict,
+    queued: bool = False,
+    status: str = Status.SUBMITTED,
+    prompt: str = "",
+    note: str = "",
+) -> list[Task]:
+    """Create (or adopt) the tasks a press started, remembering where they came from."""
+    now = timezone.now()
+    parent: Task = lineage["parent"]
+    tasks = []
+    for task_id in ids:
+        task, created = Task.objects.get_or_create(
+            id=task_id,
+            defaults={
+                "status": status,
+                "prompt": prompt or parent.prompt,
+                "description": note,
+                "submit_time": now,
+                "changed_at": now,
+                "queued": queued,
+                **lineage,
+            },
+        )
+        if not created:
+            # Only the fields a press knows about: the poller may be storing the rest.
+            changes = {"queued": queued}
+            if task.status == Status.MODAL and status != Status.MODAL:
+                # A finished form: the task runs again, so the poller must ask.
+                # Conditional, so a state the poller stored meanwhile is kept.
+                Task.objects.filter(pk=task.pk, status=Status.MODAL).update(
+                    status=status, last_fetched=None, changed_at=now
+                )
+                task.refresh_from_db(fields=["status", "last_fetched", "changed_at"])
+            if prompt:
+                changes["prompt"] = prompt
+            if task.parent_id is None and task.id != parent.id:
+                changes.update(lineage)
+            for name, value in changes.items():
+                setattr(task, name, value)
+            task.save(update_fields=list(changes))
+        tasks.append(task)
+    return tasks
+
+
+def outcome(press: Press, task: Task, duplicate: bool = False) -> PressOutcome:
+    found = Task.objects.for_display().in_bulk(press.child_ids)
+    children = [found[i] for i in press.child_ids if i in found]
+    modal = Task.objects.filter(pk=press.modal_id).first() if press.modal_id else None
+    return PressOutcome(task=task, children=children, modal=modal, message=press.message, duplicate=duplicate)
+
+
+def refusal(answer: SubmitResult) -> str:
+    description = answer.description or _("The relay refused (code %(code)s).") % {"code": answer.code}
+    if answer.code == Code.QUEUE_FULL:
+        return _("The relay's queue is full: try again later. (%(d)s)") % {"d": description}
+    if answer.code == Code.BANNED_PROMPT:
+        word = answer.properties.get("bannedWord") or "?"
+        return _("The prompt holds a banned word: “%(word)s”. (%(d)s)") % {"word": word, "d": description}
+    return _("The relay refused: %(d)s") % {"d": description}

@@ -1,0 +1,177 @@
+"""Use cases behind a task's buttons: press one, finish a MODAL form, cancel.
+
+Every press starts a paid job at the relay, so each path checks permission and
+a per-user rate, forwards only a customId the task's cached buttons hold, and
+reaches the relay once per button per window however many requests (tabs,
+browsers, app processes) arrive at once: the `Press` row decides who submits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tasks_app import relay, services
+from tasks_app.buttons import masks
+from tasks_app.buttons.permissions import user_can_press
+from tasks_app.buttons.presses import PressOutcome, claim, fail, outcome, refusal, settle, wait
+from tasks_app.buttons.rows import button_label
+from tasks_app.models import Task
+from tasks_app.relay import Code, Status
+
+logger = logging.getLogger(__name__)
+
+MODAL_KEY = "::modal"  # the Press key of a MODAL form's submit
+
+
+class PressRefused(Exception):
+    """The dashboard refuses before asking the relay; `status` is the HTTP answer."""
+
+    status = 400
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class NotAllowed(PressRefused):
+    status = 403
+
+
+class UnknownTask(PressRefused):
+    status = 404
+
+
+class TooManyPresses(PressRefused):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+def task_press_button(*, task_id: str, custom_id: str, user) -> PressOutcome:
+    """Press one of a task's buttons; the relay is asked at most once per window."""
+    _check_allowed(user)
+    task = _task(task_id)
+    buttons = task.buttons if isinstance(task.buttons, list) else []
+    if not custom_id or custom_id not in {b.get("customId") for b in buttons if isinstance(b, dict)}:
+        raise PressRefused(_("That is not one of this task's buttons."))
+    label = button_label(buttons, custom_id)
+    _check_rate(user)
+    press, owner = claim(task=task, key=custom_id, user=user)
+    if not owner:
+        return outcome(wait(press), task, duplicate=True)
+    try:
+        answer = relay.submit_action(task.id, custom_id, notify_hook=services.notify_hook_url())
+    except relay.UpstreamError as exc:
+        return outcome(fail(press, str(exc)), task)
+    lineage = {
+        "parent": task,
+        "pressed_by": user,
+        "pressed_custom_id": custom_id,
+        "pressed_label": label[:80],
+    }
+    return outcome(settle(press, answer, lineage), task)
+
+
+def task_submit_modal(
+    *, task_id: str, user, prompt: str = "", rects: str = "", width=None, height=None, mask_upload=None
+) -> PressOutcome:
+    """Finish a task waiting in MODAL: the prompt, and for Vary (Region) the mask."""
+    _check_allowed(user)
+    task = _task(task_id)
+    if task.status != Status.MODAL:
+        raise PressRefused(_("Task %(id)s is not waiting for a form.") % {"id": task.id})
+    try:
+        if mask_upload is not None:
+            mask = masks.mask_from_upload(mask_upload)
+        elif rects.strip() or task.action == "INPAINT":
+            mask = masks.mask_from_rects(rects, size=_image_size(task, width, height))
+        else:
+            mask = ""
+    except masks.MaskError as exc:
+        raise PressRefused(str(exc)) from exc
+    _check_rate(user)
+    press, owner = claim(task=task, key=MODAL_KEY, user=user)
+    if not owner:
+        return outcome(wait(press), task, duplicate=True)
+    prompt = prompt.strip() or task.properties.get("finalPrompt") or task.prompt
+    try:
+        answer = relay.submit_modal(
+            task.id, prompt=prompt, mask_base64=mask, notify_hook=services.notify_hook_url()
+        )
+    except relay.UpstreamError as exc:
+        return outcome(fail(press, str(exc)), task)
+    lineage = {
+        "parent": task.parent or task,
+        "pressed_by": user,
+        "pressed_custom_id": task.pressed_custom_id,
+        "pressed_label": task.pressed_label,
+    }
+    return outcome(settle(press, answer, lineage, prompt=prompt), task)
+
+
+def task_cancel(*, task_id: str, user) -> PressOutcome:
+    """Abandon an unfinished task (a MODAL form nobody will fill) at the relay."""
+    _check_allowed(user)
+    task = _task(task_id)
+    if task.is_final:
+        raise PressRefused(_("Task %(id)s has already finished.") % {"id": task.id})
+    try:
+        answer = relay.cancel(task.id)
+    except relay.UpstreamError as exc:
+        return PressOutcome(task=task, message=str(exc))
+    if answer.code != Code.SUBMITTED:
+        return PressOutcome(task=task, message=refusal(answer))
+    # Conditional: a task that finished meanwhile keeps its result.
+    Task.objects.filter(pk=task.pk).unfinished().update(status=Status.CANCEL, finish_time=timezone.now())
+    task.refresh_from_db()
+    return PressOutcome(task=task, message=_("Task %(id)s was cancelled.") % {"id": task.id})
+
+
+# ---- guards -------------------------------------------------------------------
+
+
+def _check_allowed(user) -> None:
+    if not user_can_press(user):
+        raise NotAllowed(_("You may not press buttons: each press costs money. Ask an admin for access."))
+
+
+def _check_rate(user) -> None:
+    count, period = settings.MJ_PRESS_RATE_LIMIT
+    bucket = int(time.time() // period)
+    key = f"mjdash:press-rate:{user.pk}:{bucket}"
+    cache.add(key, 0, timeout=period + 1)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=period + 1)
+        used = 1
+    if used > count:
+        retry = max(1, int(period - time.time() % period))
+        raise TooManyPresses(
+            _("Too many presses: at most %(rate)s. Try again in %(s)d s.")
+            % {"rate": settings.MJ_PRESS_RATE, "s": retry},
+            retry_after=retry,
+        )
+
+
+def _image_size(task: Task, width, height) -> tuple[int, int]:
+    """The edited image's size: as archived when it is, else as the form says."""
+    image = task.parent.main_image if task.parent else None
+    if image is not None and image.is_ok and image.width and image.height:
+        return image.width, image.height
+    return masks.image_size(width, height)
+
+
+def _task(task_id: str) -> Task:
+    task = Task.objects.filter(pk=task_id).first()
+    if task is None:
+        raise UnknownTask(_("Task %(id)s is not in the dashboard's cache.") % {"id": task_id})
+    return task

@@ -1,0 +1,44 @@
+"""The relay client: the only code that speaks HTTP to the Midjourney proxy.
+
+Callers import from here: `from tasks_app import relay; relay.list_by_condition(ids)`.
+What the code relies on about the relay's API is written down in docs/relay.md.
+"""
+
+from tasks_app.relay.client import cancel, fetch, list_by_condition, longest_call, submit_action, submit_modal
+from tasks_app.relay.codes import STARTED, Code
+from tasks_app.relay.errors import BadAnswer, KeyRejected, RateLimited, UpstreamDown, UpstreamError
+from tasks_app.relay.records import (
+    MAX_ID_LENGTH,
+    Button,
+    SubmitResult,
+    TaskRecord,
+    normalise_envelope,
+    normalise_task,
+)
+from tasks_app.relay.status import FINAL_STATUSES, Status, is_final, status_label
+
+__all__ = [
+    "FINAL_STATUSES",
+    "MAX_ID_LENGTH",
+    "STARTED",
+    "BadAnswer",
+    "Button",
+    "Code",
+    "KeyRejected",
+    "RateLimited",
+    "Status",
+    "SubmitResult",
+    "TaskRecord",
+    "UpstreamDown",
+    "UpstreamError",
+    "cancel",
+    "fetch",
+    "is_final",
+    "list_by_condition",
+    "longest_call",
+    "normalise_envelope",
+    "normalise_task",
+    "status_label",
+    "submit_action",
+    "submit_modal",
+]

@@ -1,0 +1,184 @@
+"""Plain typed records of what the relay sends, read through one normalising layer.
+
+Be liberal: a field of the wrong type degrades that field, never the record;
+the whole payload is kept as received in `raw`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tasks_app.relay.errors import BadAnswer
+from tasks_app.relay.status import is_final
+
+# Task IDs are digit strings today; the documented contract allows 64 characters.
+MAX_ID_LENGTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    custom_id: str
+    emoji: str = ""
+    label: str = ""
+    type: int = 2
+    style: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    id: str
+    action: str = ""
+    status: str = ""
+    progress: int = 0
+    prompt: str = ""
+    prompt_en: str = ""
+    description: str = ""
+    fail_reason: str = ""
+    image_url: str = ""
+    image_urls: tuple[str, ...] = ()
+    video_url: str = ""
+    video_urls: tuple[str, ...] = ()
+    submit_time: datetime | None = None
+    start_time: datetime | None = None
+    finish_time: datetime | None = None
+    buttons: tuple[Button, ...] = ()
+    custom_id: str = ""
+    bot_type: str = ""
+    state: str = ""
+    mask_base64: str = ""
+    properties: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_final(self) -> bool:
+        return is_final(self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    """The envelope every submit route answers with."""
+
+    code: int
+    description: str = ""
+    result: str = ""
+    properties: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def task_ids(self) -> tuple[str, ...]:
+        # Some proxies start several jobs for one button: "id1,id2".
+        parts = (part.strip() for part in self.result.split(","))
+        return tuple(part for part in parts if part and len(part) <= MAX_ID_LENGTH)
+
+
+def text(value: Any) -> str:
+    """Any JSON value as text; "" for null, objects, arrays and booleans."""
+    if value is None or isinstance(value, (dict, list, bool)):
+        return ""
+    return str(value)
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(float(str(value).strip().rstrip("%")))
+    except (TypeError, ValueError, OverflowError):  # OverflowError: inf, 1e400
+        return default
+
+
+def _progress(value: Any) -> int:
+    if isinstance(value, bool):
+        return 0
+    number = _int(value)
+    if isinstance(value, float) and 0 < value <= 1:
+        number = round(value * 100)
+    return max(0, min(100, number))
+
+
+def _time(value: Any) -> datetime | None:
+    millis = _int(value)
+    if millis <= 0:
+        return None
+    if millis < 10**11:  # seconds, not milliseconds
+        millis *= 1000
+    try:
+        return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _urls(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    urls = []
+    for item in value:
+        url = text(item.get("url")) if isinstance(item, dict) else text(item)
+        if url:
+            urls.append(url)
+    return tuple(urls)
+
+
+def _buttons(value: Any) -> tuple[Button, ...]:
+    if not isinstance(value, list):
+        return ()
+    buttons = []
+    for item in value:
+        if isinstance(item, dict) and text(item.get("customId")):
+            buttons.append(
+                Button(
+                    custom_id=text(item.get("customId")),
+                    emoji=text(item.get("emoji")),
+                    label=text(item.get("label")),
+                    type=_int(item.get("type"), 2),
+                    style=_int(item.get("style"), 2),
+                )
+            )
+    return tuple(buttons)
+
+
+def normalise_task(payload: Any) -> TaskRecord | None:
+    """Read one task object as the proxy sent it; None when it has no usable id."""
+    if not isinstance(payload, dict):
+        return None
+    task_id = text(payload.get("id")).strip()
+    if not task_id or len(task_id) > MAX_ID_LENGTH:
+        return None
+    properties = payload.get("properties")
+    return TaskRecord(
+        id=task_id,
+        action=text(payload.get("action")).strip().upper(),
+        status=text(payload.get("status")).strip().upper(),
+        progress=_progress(payload.get("progress")),
+        prompt=text(payload.get("prompt")),
+        prompt_en=text(payload.get("promptEn")),
+        description=text(payload.get("description")),
+        fail_reason=text(payload.get("failReason")),
+        image_url=text(payload.get("imageUrl")).strip(),
+        image_urls=_urls(payload.get("imageUrls")),
+        video_url=text(payload.get("videoUrl")).strip(),
+        video_urls=_urls(payload.get("videoUrls")),
+        submit_time=_time(payload.get("submitTime")),
+        start_time=_time(payload.get("startTime")),
+        finish_time=_time(payload.get("finishTime")),
+        buttons=_buttons(payload.get("buttons")),
+        custom_id=text(payload.get("customId")),
+        bot_type=text(payload.get("botType")),
+        state=text(payload.get("state")),
+        mask_base64=text(payload.get("maskBase64")),
+        properties=properties if isinstance(properties, dict) else {},
+        raw=payload,
+    )
+
+
+def normalise_envelope(payload: Any) -> SubmitResult:
+    if not isinstance(payload, dict):
+        raise BadAnswer("submit answer is not a JSON object")
+    properties = payload.get("properties")
+    return SubmitResult(
+        code=_int(payload.get("code"), -1),
+        description=text(payload.get("description")),
+        result=text(payload.get("result")).strip(),
+        properties=properties if isinstance(properties, dict) else {},
+        raw=payload,
+    )
