@@ -1,6 +1,6 @@
 """Health endpoints for load balancers and orchestrators, without login.
 
-`/healthz` (in tasks_app) says the process is alive. `/readyz` says this process
+`/healthz` says the process is alive. `/readyz` says this process
 can serve: the database answers a real query, the shared cache stores and
 returns a value, and a relay is configured. It answers 503 with a JSON body
 naming what failed, and never the reason's details (hosts, users), which stay
@@ -16,11 +16,16 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
+
+
+@login_not_required
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @login_not_required

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from mjdash.health import readyz
+from mjdash.health import healthz, readyz
 
 urlpatterns = [
     # Only log in and out: password reset would mail, and this dashboard sends no mail.
@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("", include("tasks_app.urls")),
 ]
