@@ -2,29 +2,49 @@
 
 With nothing set, the dashboard runs in demo mode: SQLite in the project
 folder and the built-in relay simulator (MJ_API_BASE empty).
+
+Every variable is read here and only here, through the readers in
+mjdash/env.py: unset or blank means the default, and a value that does not
+parse or makes no sense stops start-up with ImproperlyConfigured naming the
+variable. The README's configuration table lists them all.
 """
 
 import os
 import tempfile
+import zoneinfo
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from mjdash.env import env, envbool, envfloat, envint, envlist
+from mjdash.env import (
+    env,
+    envbool,
+    envchoice,
+    envfloat,
+    envint,
+    envlist,
+    envloglevel,
+    envnetworks,
+    envrate,
+    envurl,
+    missing_partner,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# ---- Core: DJANGO_DEBUG off is the production profile --------------------------
 DEBUG = envbool("DJANGO_DEBUG", True)
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
     SECRET_KEY = "django-insecure-dev-only-key-change-me"
-ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
-if not DEBUG and not envlist("DJANGO_ALLOWED_HOSTS"):
+ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+if not ALLOWED_HOSTS:
     raise ImproperlyConfigured(
         "DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is off (e.g. mjdash.example.com)."
     )
@@ -38,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "mjdash.apps.MjdashConfig",  # system checks of these settings (mjdash/checks.py)
     "tasks_app",
 ]
 
@@ -79,11 +100,17 @@ TEMPLATES = [
 
 # SQLite by default, tuned for a web server: WAL, a busy timeout and
 # immediate transactions so concurrent writers queue instead of failing.
-DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
-    )
-}
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}").strip(), conn_max_age=60
+        )
+    }
+except ValueError as error:  # the URL holds a password: name only what is wrong with it
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must be a database URL such as postgres://user:pw@host/db or "
+        f"sqlite:///path/db.sqlite3 ({error})"
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -98,7 +125,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": str(Path(tempfile.gettempdir()) / f"mjdash-test-{os.getpid()}.sqlite3")
     }
 
-REDIS_URL = env("REDIS_URL")
+REDIS_URL = env("REDIS_URL").strip()
+_redis_scheme = urlsplit(REDIS_URL).scheme
+if REDIS_URL and _redis_scheme not in ("redis", "rediss", "unix"):
+    # The URL may hold a password: name only its scheme.
+    raise ImproperlyConfigured(
+        "REDIS_URL must be a redis://, rediss:// or unix:// URL such as redis://127.0.0.1:6379/0, "
+        f"got {_redis_scheme + '://...' if _redis_scheme else 'one without a scheme'}"
+    )
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -123,15 +157,21 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = env("DJANGO_TIME_ZONE", "UTC")
+TIME_ZONE = env("DJANGO_TIME_ZONE", "UTC").strip()
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+    raise ImproperlyConfigured(
+        f"DJANGO_TIME_ZONE must be an IANA time zone such as UTC or Europe/Berlin, got {TIME_ZONE!r}"
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")).strip())
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")).strip())
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Production: whitenoise serves hashed, compressed copies made by collectstatic.
@@ -143,62 +183,85 @@ STORAGES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The relay. With no MJ_API_BASE the run command starts the simulator and
-# points MJ_API_BASE at it (demo mode).
-MJ_API_BASE = env("MJ_API_BASE").rstrip("/")
+# ---- The relay ---------------------------------------------------------------
+# Demo mode is decided here and nowhere else: on by default when no relay is
+# configured. In demo mode with no MJ_API_BASE, the run command (manage.py
+# serve) starts the simulator, points MJ_API_BASE at it and fills
+# MJ_DEMO_SAMPLE_IDS with the IDs every page offers to try.
+MJ_API_BASE = envurl("MJ_API_BASE")
 MJ_API_KEY = env("MJ_API_KEY")
 MJ_DEMO_MODE = envbool("MJ_DEMO_MODE", not MJ_API_BASE)
-MJ_BATCH_SIZE = envint("MJ_BATCH_SIZE", 100)
-MJ_CONCURRENCY = envint("MJ_CONCURRENCY", 4)
-MJ_CONNECT_TIMEOUT = envfloat("MJ_CONNECT_TIMEOUT", 3.05)
-MJ_READ_TIMEOUT = envfloat("MJ_READ_TIMEOUT", 20.0)
-MJ_RETRIES = envint("MJ_RETRIES", 2)
-MJ_RETRY_BACKOFF = envfloat("MJ_RETRY_BACKOFF", 0.5)
-MJ_RETRY_AFTER_MAX = envfloat("MJ_RETRY_AFTER_MAX", 5.0)
-MJ_MAX_IDS = envint("MJ_MAX_IDS", 500)
-MJ_RECENT_TASKS = envint("MJ_RECENT_TASKS", 24)
+MJ_DEMO_SAMPLE_IDS: list[str] = []
+MJ_BATCH_SIZE = envint("MJ_BATCH_SIZE", 100, minimum=1)  # IDs per list-by-condition call
+MJ_CONCURRENCY = envint("MJ_CONCURRENCY", 4, minimum=1)  # batches in flight at once
+MJ_CONNECT_TIMEOUT = envfloat("MJ_CONNECT_TIMEOUT", 3.05, above=0)
+MJ_READ_TIMEOUT = envfloat("MJ_READ_TIMEOUT", 20.0, above=0)
+# Retries of 5xx, timeouts and connection errors, with a doubling backoff; a
+# 429's Retry-After up to MJ_RETRY_AFTER_MAX seconds is waited out once.
+MJ_RETRIES = envint("MJ_RETRIES", 2, minimum=0)
+MJ_RETRY_BACKOFF = envfloat("MJ_RETRY_BACKOFF", 0.5, minimum=0)
+MJ_RETRY_AFTER_MAX = envfloat("MJ_RETRY_AFTER_MAX", 5.0, minimum=0)
+MJ_MAX_IDS = envint("MJ_MAX_IDS", 500, minimum=1)  # most IDs one paste may hold
+MJ_RECENT_TASKS = envint("MJ_RECENT_TASKS", 24, minimum=0)  # IDs remembered per session for the home page
 
-# ---- Buttons (issue 3): pressing one starts a paid job at the relay.
+# ---- Buttons: pressing one starts a paid job at the relay ------------------------
 # Presses of one button of one task within MJ_PRESS_WINDOW_SECONDS reach the
-# relay once (a double press, two tabs, two browsers); each user may press at
-# most MJ_PRESS_RATE ("<count>/<sec|min|hour>", counted in the shared cache).
-MJ_PRESS_WINDOW_SECONDS = envfloat("MJ_PRESS_WINDOW_SECONDS", 10.0)
-MJ_PRESS_RATE = env("MJ_PRESS_RATE", "20/min")
-MJ_MASK_MAX_BYTES = envint("MJ_MASK_MAX_BYTES", 8 * 1024 * 1024)
+# relay once (a double press, two tabs, two browsers). Each user may press at
+# most MJ_PRESS_RATE ("<count>/<unit>", unit s, min, hour or day), counted in
+# the shared cache: MJ_PRESS_RATE is the text shown in the refusal,
+# MJ_PRESS_RATE_LIMIT the same as (count, period in seconds).
+MJ_PRESS_WINDOW_SECONDS = envfloat("MJ_PRESS_WINDOW_SECONDS", 10.0, minimum=0)
+MJ_PRESS_RATE, MJ_PRESS_RATE_LIMIT = envrate("MJ_PRESS_RATE", "20/min")
+MJ_MASK_MAX_BYTES = envint("MJ_MASK_MAX_BYTES", 8 * 1024 * 1024, minimum=1)  # a Vary (Region) mask upload
 
-# ---- Live updates (issue 3): polling, shared freshness, stalls, notifyHook.
+# ---- Live updates: polling, shared freshness, stalls, the notify hook ------------
 # One poller per page asks every MJ_POLL_INTERVAL s, backing off up to
 # MJ_POLL_MAX_INTERVAL while the relay fails. An unfinished task is asked of
 # the relay at most once per MJ_FRESHNESS_SECONDS across all viewers and
 # processes (the guard lives in the shared cache); a task unchanged for
 # MJ_STALL_MINUTES is "stalled" and asked only every MJ_STALL_POLL_SECONDS.
-# With MJ_NOTIFY_TOKEN set, the relay may push task objects to
-# /hooks/notify/<token>; MJ_NOTIFY_URL is this dashboard's base URL as the
-# relay reaches it (e.g. https://mjdash.example.com), sent with submitted actions.
-MJ_POLL_INTERVAL = envfloat("MJ_POLL_INTERVAL", 3.0)
-MJ_POLL_MAX_INTERVAL = envfloat("MJ_POLL_MAX_INTERVAL", 30.0)
-MJ_FRESHNESS_SECONDS = envfloat("MJ_FRESHNESS_SECONDS", 2.0)
-MJ_STALL_MINUTES = envfloat("MJ_STALL_MINUTES", 10.0)
-MJ_STALL_POLL_SECONDS = envfloat("MJ_STALL_POLL_SECONDS", 30.0)
+MJ_POLL_INTERVAL = envfloat("MJ_POLL_INTERVAL", 3.0, above=0)
+MJ_POLL_MAX_INTERVAL = envfloat("MJ_POLL_MAX_INTERVAL", 30.0, above=0)
+if MJ_POLL_MAX_INTERVAL < MJ_POLL_INTERVAL:
+    raise ImproperlyConfigured(
+        f"MJ_POLL_MAX_INTERVAL must be at least MJ_POLL_INTERVAL ({MJ_POLL_INTERVAL:g}), "
+        f"got {MJ_POLL_MAX_INTERVAL:g}"
+    )
+MJ_FRESHNESS_SECONDS = envfloat("MJ_FRESHNESS_SECONDS", 2.0, minimum=0)
+MJ_STALL_MINUTES = envfloat("MJ_STALL_MINUTES", 10.0, above=0)
+MJ_STALL_POLL_SECONDS = envfloat("MJ_STALL_POLL_SECONDS", 30.0, above=0)
+# The relay may push task objects to /hooks/notify/<MJ_NOTIFY_TOKEN>;
+# MJ_NOTIFY_URL is this dashboard's base URL as the relay reaches it (e.g.
+# https://mjdash.example.com), and submitted actions carry
+# <MJ_NOTIFY_URL>/hooks/notify/<MJ_NOTIFY_TOKEN> as their notifyHook. One
+# without the other is refused in production and a warning under DEBUG
+# (mjdash/checks.py).
 MJ_NOTIFY_TOKEN = env("MJ_NOTIFY_TOKEN")
-MJ_NOTIFY_URL = env("MJ_NOTIFY_URL").rstrip("/")
+if "/" in MJ_NOTIFY_TOKEN:
+    raise ImproperlyConfigured("MJ_NOTIFY_TOKEN must not contain '/': it is one segment of the hook's path")
+MJ_NOTIFY_URL = envurl("MJ_NOTIFY_URL")
+_notify_problem = missing_partner(MJ_NOTIFY_TOKEN=MJ_NOTIFY_TOKEN, MJ_NOTIFY_URL=MJ_NOTIFY_URL)
+if _notify_problem and not DEBUG:
+    raise ImproperlyConfigured(
+        f"{_notify_problem}: the notify hook needs both (or neither) when DJANGO_DEBUG is off."
+    )
 
-# ---- Images (issue 4): archive, thumbnails and the download guard.
+# ---- Images: archive, thumbnails and the download guard --------------------------
 # A finished task's images are downloaded once into default storage; the
 # download refuses loopback/private/link-local/multicast/reserved addresses
 # unless MJ_IMAGE_ALLOW_LOOPBACK (the simulator, demo mode) or a CIDR in
 # MJ_IMAGE_ALLOWED_NETWORKS allows them. MJ_IMAGE_TIMEOUT bounds a whole
 # download; MJ_IMAGE_LOCK_WAIT is how long a request waits for another one
 # that is already downloading the same image before it answers "not yet".
-MJ_THUMB_SIZE = envint("MJ_THUMB_SIZE", 512)
-MJ_IMAGE_MAX_BYTES = envint("MJ_IMAGE_MAX_BYTES", 40 * 1024 * 1024)
-MJ_IMAGE_MAX_PIXELS = envint("MJ_IMAGE_MAX_PIXELS", 89_478_485)  # Pillow's own default
-MJ_IMAGE_CONNECT_TIMEOUT = envfloat("MJ_IMAGE_CONNECT_TIMEOUT", 3.05)
-MJ_IMAGE_TIMEOUT = envfloat("MJ_IMAGE_TIMEOUT", 30.0)
-MJ_IMAGE_MAX_REDIRECTS = envint("MJ_IMAGE_MAX_REDIRECTS", 3)
+MJ_THUMB_SIZE = envint("MJ_THUMB_SIZE", 512, minimum=1)
+MJ_IMAGE_MAX_BYTES = envint("MJ_IMAGE_MAX_BYTES", 40 * 1024 * 1024, minimum=1)
+MJ_IMAGE_MAX_PIXELS = envint("MJ_IMAGE_MAX_PIXELS", 89_478_485, minimum=1)  # Pillow's own default
+MJ_IMAGE_CONNECT_TIMEOUT = envfloat("MJ_IMAGE_CONNECT_TIMEOUT", 3.05, above=0)
+MJ_IMAGE_TIMEOUT = envfloat("MJ_IMAGE_TIMEOUT", 30.0, above=0)
+MJ_IMAGE_MAX_REDIRECTS = envint("MJ_IMAGE_MAX_REDIRECTS", 3, minimum=0)
 MJ_IMAGE_ALLOW_LOOPBACK = envbool("MJ_IMAGE_ALLOW_LOOPBACK", False)
-MJ_IMAGE_ALLOWED_NETWORKS = envlist("MJ_IMAGE_ALLOWED_NETWORKS")
-MJ_IMAGE_LOCK_WAIT = envfloat("MJ_IMAGE_LOCK_WAIT", 10.0)
+MJ_IMAGE_ALLOWED_NETWORKS = envnetworks("MJ_IMAGE_ALLOWED_NETWORKS")
+MJ_IMAGE_LOCK_WAIT = envfloat("MJ_IMAGE_LOCK_WAIT", 10.0, minimum=0)
 
 # Logs go to stdout, one line per event: JSON in production (DJANGO_LOG_FORMAT
 # "json"), readable text in development ("plain"); both carry the request ID and
@@ -218,11 +281,11 @@ LOGGING = {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "formatter": env("DJANGO_LOG_FORMAT", "plain" if DEBUG else "json"),
+            "formatter": envchoice("DJANGO_LOG_FORMAT", "plain" if DEBUG else "json", ("plain", "json")),
             "filters": ["request_id", "redact"],
         }
     },
-    "root": {"handlers": ["stdout"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["stdout"], "level": envloglevel("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # runserver's own access line duplicates mjdash.request's.
@@ -230,7 +293,8 @@ LOGGING = {
     },
 }
 
-# ---- Production profile (issue 5): DJANGO_DEBUG off -------------------------
+# ---- Production profile: DJANGO_DEBUG off -----------------------------------
+# A real relay is required (demo mode is `make run`), and https is assumed:
 # `manage.py check --deploy` is clean with the defaults below. Behind a proxy
 # that terminates TLS, set DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https
 # (only when the proxy always sets that header). For a local `make prod` over
@@ -239,19 +303,40 @@ if not DEBUG and not MJ_API_BASE:
     raise ImproperlyConfigured("MJ_API_BASE must be set when DJANGO_DEBUG is off (demo mode is `make run`).")
 SECURE_SSL_REDIRECT = envbool("DJANGO_SSL_REDIRECT", not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # load balancers probe over plain http
-SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = envbool("DJANGO_HSTS_PRELOAD", not DEBUG)
 SESSION_COOKIE_SECURE = envbool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The header is named as Django's request.META spells it: HTTP_ + upper case.
 _proxy_header = envlist("DJANGO_SECURE_PROXY_SSL_HEADER")
-if _proxy_header and len(_proxy_header) != 2:
+if _proxy_header and (
+    len(_proxy_header) != 2 or not _proxy_header[0].startswith("HTTP_") or not _proxy_header[0].isupper()
+):
     raise ImproperlyConfigured(
-        "DJANGO_SECURE_PROXY_SSL_HEADER is 'HEADER,value', e.g. HTTP_X_FORWARDED_PROTO,https"
+        "DJANGO_SECURE_PROXY_SSL_HEADER must be 'HTTP_HEADER_NAME,value' such as "
+        f"HTTP_X_FORWARDED_PROTO,https, got {','.join(_proxy_header)!r}"
     )
 SECURE_PROXY_SSL_HEADER = tuple(_proxy_header) if _proxy_header else None
 X_FRAME_OPTIONS = "DENY"
-SECURE_REFERRER_POLICY = env("DJANGO_REFERRER_POLICY", "same-origin")
+_REFERRER_POLICIES = (
+    "no-referrer",
+    "no-referrer-when-downgrade",
+    "origin",
+    "origin-when-cross-origin",
+    "same-origin",
+    "strict-origin",
+    "strict-origin-when-cross-origin",
+    "unsafe-url",
+)
+# One policy, or several comma separated (browsers use the last they know).
+_referrer_policies = envlist("DJANGO_REFERRER_POLICY", "same-origin")
+for _policy in _referrer_policies:
+    if _policy not in _REFERRER_POLICIES:
+        raise ImproperlyConfigured(
+            f"DJANGO_REFERRER_POLICY must be one or more of {', '.join(_REFERRER_POLICIES)}, got {_policy!r}"
+        )
+SECURE_REFERRER_POLICY = ",".join(_referrer_policies)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # ---- Content-Security-Policy: only the site itself ---------------------------
@@ -263,6 +348,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # CDN while cards show upstream images directly); DEBUG and demo mode add
 # loopback, where the simulator serves its images.
 MJ_CSP_IMG_SRC = envlist("MJ_CSP_IMG_SRC")
+for _source in MJ_CSP_IMG_SRC:
+    if ";" in _source or any(char.isspace() for char in _source):
+        raise ImproperlyConfigured(
+            f"MJ_CSP_IMG_SRC must be comma-separated sources such as https://cdn.example.com, got {_source!r}"
+        )
 _img_src = [CSP.SELF, "data:", *MJ_CSP_IMG_SRC]
 if DEBUG or MJ_DEMO_MODE:
     _img_src += ["http://127.0.0.1:*", "http://localhost:*"]
