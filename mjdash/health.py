@@ -2,7 +2,9 @@
 
 `/healthz` says the process is alive. `/readyz` says this process
 can serve: the database answers a real query, the shared cache stores and
-returns a value, and a relay is configured. It answers 503 with a JSON body
+returns a value, a relay is configured, and the background queue moves (its
+oldest waiting job is younger than MJ_QUEUE_STALE_SECONDS; the body also
+names how many workers ran a job recently). It answers 503 with a JSON body
 naming what failed, and never the reason's details (hosts, users), which stay
 in the log.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -19,6 +22,8 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from tasks_app import selectors
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +37,15 @@ def healthz(request):
 @never_cache
 @require_safe
 def readyz(request):
-    checks = {"database": _database(), "cache": _cache(), "upstream": _upstream()}
+    queue = _queue()
+    checks = {
+        "database": _database(),
+        "cache": _cache(),
+        "upstream": _upstream(),
+        "queue": queue.pop("check"),
+    }
     failing = [name for name, result in checks.items() if result != "ok"]
-    body = {"status": "fail" if failing else "ok", "checks": checks, "failing": failing}
+    body = {"status": "fail" if failing else "ok", "checks": checks, "failing": failing, "queue": queue}
     return JsonResponse(body, status=503 if failing else 200)
 
 
@@ -59,6 +70,17 @@ def _cache() -> str:
     except Exception as exc:
         logger.warning("readyz: cache check failed: %r", exc)
         return f"error: {type(exc).__name__}"
+
+
+def _queue() -> dict:
+    try:
+        state = selectors.queue_state(stale_after=timedelta(seconds=settings.MJ_QUEUE_STALE_SECONDS))
+    except Exception as exc:
+        logger.warning("readyz: queue check failed: %r", exc)
+        return {"check": f"error: {type(exc).__name__}"}
+    waiting = state.get("oldest_waiting_seconds", 0)
+    check = "ok" if waiting <= settings.MJ_QUEUE_STALE_SECONDS else f"oldest job waiting {waiting:.0f} s"
+    return {"check": check, **state}
 
 
 def _upstream() -> str:

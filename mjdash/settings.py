@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks_db",  # the job table, whatever the backend: switching loses no history
     "mjdash.apps.MjdashConfig",  # system checks of these settings (mjdash/checks.py)
     "tasks_app",
 ]
@@ -247,12 +248,12 @@ if _notify_problem and not DEBUG:
     )
 
 # ---- Images: archive, thumbnails and the download guard --------------------------
-# A finished task's images are downloaded once into default storage; the
-# download refuses loopback/private/link-local/multicast/reserved addresses
-# unless MJ_IMAGE_ALLOW_LOOPBACK (the simulator, demo mode) or a CIDR in
-# MJ_IMAGE_ALLOWED_NETWORKS allows them. MJ_IMAGE_TIMEOUT bounds a whole
-# download; MJ_IMAGE_LOCK_WAIT is how long a request waits for another one
-# that is already downloading the same image before it answers "not yet".
+# A finished task's images are downloaded once, by a background worker, into
+# default storage; the download refuses loopback/private/link-local/multicast/
+# reserved addresses unless MJ_IMAGE_ALLOW_LOOPBACK (the simulator, demo mode)
+# or a CIDR in MJ_IMAGE_ALLOWED_NETWORKS allows them. MJ_IMAGE_TIMEOUT bounds a
+# whole download. A transient failure (timeout, network, 5xx) is tried again
+# MJ_IMAGE_RETRIES times, after MJ_IMAGE_RETRY_BACKOFF seconds, doubling.
 MJ_THUMB_SIZE = envint("MJ_THUMB_SIZE", 512, minimum=1)
 MJ_IMAGE_MAX_BYTES = envint("MJ_IMAGE_MAX_BYTES", 40 * 1024 * 1024, minimum=1)
 MJ_IMAGE_MAX_PIXELS = envint("MJ_IMAGE_MAX_PIXELS", 89_478_485, minimum=1)  # Pillow's own default
@@ -261,7 +262,38 @@ MJ_IMAGE_TIMEOUT = envfloat("MJ_IMAGE_TIMEOUT", 30.0, above=0)
 MJ_IMAGE_MAX_REDIRECTS = envint("MJ_IMAGE_MAX_REDIRECTS", 3, minimum=0)
 MJ_IMAGE_ALLOW_LOOPBACK = envbool("MJ_IMAGE_ALLOW_LOOPBACK", False)
 MJ_IMAGE_ALLOWED_NETWORKS = envnetworks("MJ_IMAGE_ALLOWED_NETWORKS")
-MJ_IMAGE_LOCK_WAIT = envfloat("MJ_IMAGE_LOCK_WAIT", 10.0, minimum=0)
+MJ_IMAGE_RETRIES = envint("MJ_IMAGE_RETRIES", 4, minimum=0)
+MJ_IMAGE_RETRY_BACKOFF = envfloat("MJ_IMAGE_RETRY_BACKOFF", 10.0, above=0)
+
+# ---- Background work: Django's Tasks framework (django.tasks) ------------------
+# Workers follow every unfinished task and archive every finished image, with
+# no page open. MJ_TASK_BACKEND picks the queue: "database" (django-tasks-db,
+# `manage.py db_worker`; SQLite for one machine, PostgreSQL for several), "rq"
+# (django-tasks-rq over REDIS_URL, `manage.py rqworker` on any number of hosts)
+# or "immediate" (runs each job at once, in the process that enqueues it: for
+# tests and one-off scripts). Workers ask the relay about due unfinished tasks
+# every MJ_FOLLOW_SECONDS in one batched call. A job that claimed an image
+# renews its claim while it works; a claim not renewed for MJ_CLAIM_SECONDS
+# (its worker died) is taken over.
+MJ_TASK_BACKEND = envchoice("MJ_TASK_BACKEND", "database", ("database", "rq", "immediate"))
+if MJ_TASK_BACKEND == "rq" and not REDIS_URL:
+    raise ImproperlyConfigured("MJ_TASK_BACKEND=rq needs REDIS_URL (the queue lives in Redis).")
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "rq": "django_tasks_rq.RQBackend",
+            "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+        }[MJ_TASK_BACKEND],
+    }
+}
+if MJ_TASK_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+MJ_FOLLOW_SECONDS = envfloat("MJ_FOLLOW_SECONDS", 2.0, above=0)
+MJ_CLAIM_SECONDS = envfloat("MJ_CLAIM_SECONDS", 15.0, above=0)
+# /readyz fails while the oldest waiting job has waited longer than this (no worker runs).
+MJ_QUEUE_STALE_SECONDS = envfloat("MJ_QUEUE_STALE_SECONDS", 120.0, above=0)
 
 # Logs go to stdout, one line per event: JSON in production (DJANGO_LOG_FORMAT
 # "json"), readable text in development ("plain"); both carry the request ID and

@@ -86,10 +86,27 @@ class Task(models.Model):
     @property
     def stalled_minutes(self) -> int:
         """Whole minutes an unfinished task has sat unchanged, once past MJ_STALL_MINUTES; else 0."""
-        if self.is_final or self.changed_at is None:
-            return 0
+        if self.is_final or self.status == Status.MODAL or self.changed_at is None:
+            return 0  # a MODAL task waits for a person, not for the relay
         idle = (timezone.now() - self.changed_at).total_seconds() / 60
         return int(idle) if idle > settings.MJ_STALL_MINUTES else 0
+
+    @property
+    def follow_window(self) -> float:
+        """Seconds a copy of this unfinished task stays fresh: longer while it is
+        stalled or waits for a person's details (MODAL)."""
+        if self.stalled_minutes or self.status == Status.MODAL:
+            return settings.MJ_STALL_POLL_SECONDS
+        return settings.MJ_FRESHNESS_SECONDS
+
+    @property
+    def is_due(self) -> bool:
+        """Time to ask the relay about it again (never, once it is final)."""
+        if self.is_final:
+            return False
+        if self.last_fetched is None:
+            return True
+        return (timezone.now() - self.last_fetched).total_seconds() >= self.follow_window
 
     @property
     def card_stamp(self) -> str:
@@ -103,6 +120,7 @@ class Task(models.Model):
             self.finish_time and self.finish_time.timestamp(),
             self.fail_reason,
             self.stalled_minutes,
+            self.image_state,
         )
         return format(zlib.crc32(repr(seen).encode()), "x")
 
@@ -142,6 +160,25 @@ class Task(models.Model):
             return None
         index = sources[0][0]
         return next((image for image in self.images.all() if image.index == index), None)
+
+    @property
+    def image_state(self) -> str:
+        """Where the card's image stands: "" (none to show), "waiting", or its row's state."""
+        if not self.image_sources:
+            return ""
+        image = self.main_image
+        if image is None:
+            return "waiting"
+        return "retrying" if image.retry_at else image.state
+
+    @property
+    def image_archiving(self) -> bool:
+        return self.image_state in ("waiting", "retrying", TaskImage.State.QUEUED, TaskImage.State.RUNNING)
+
+    @property
+    def is_live(self) -> bool:
+        """Something on its card may still change by itself: the poller keeps asking."""
+        return not self.is_final or self.image_archiving
 
     @property
     def quadrants(self):
@@ -189,11 +226,19 @@ class Press(models.Model):
 class TaskImage(models.Model):
     """One result image of a task, archived in default storage so shared links
     outlive the upstream's expiring URL; a failed download keeps its reason
-    and no file."""
+    and no file.
+
+    The row is also the claim on the download (unique per task and index):
+    a worker takes it by a conditional update of `claim` and keeps it by
+    renewing `claimed_until`, so an image is downloaded once however many
+    workers, processes and hosts run (images/archive.py).
+    """
 
     class State(models.TextChoices):
+        QUEUED = "queued"  # a job is on its way
+        RUNNING = "running"  # a worker is downloading it
         OK = "ok"
-        FAILED = "failed"
+        FAILED = "failed"  # with retry_at: tried again then; without: until someone asks
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="images")
     index = models.PositiveSmallIntegerField(default=0)  # 0: imageUrl, n: imageUrls[n-1]
@@ -211,11 +256,16 @@ class TaskImage(models.Model):
     thumb_width = models.PositiveIntegerField(default=0)
     thumb_height = models.PositiveIntegerField(default=0)
     preview = models.TextField(blank=True)  # a tiny blurred WebP as a data: URI
+    claim = models.CharField(max_length=32, blank=True)  # the token of the job that may work on it
+    claimed_until = models.DateTimeField(null=True, blank=True)  # then another job may take it over
+    tries = models.PositiveSmallIntegerField(default=0)  # downloads that failed for a passing reason
+    retry_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["task", "index"], name="one_image_per_index")]
+        indexes = [models.Index(fields=["state", "claimed_until"], name="image_claims")]
 
     def __str__(self):
         return f"{self.task_id}#{self.index} {self.state}"
@@ -239,3 +289,18 @@ class TaskImage(models.Model):
     @property
     def reason(self) -> str:
         return failure_text(self.failure, self.failure_detail)
+
+
+class Lease(models.Model):
+    """A named claim on a piece of background work, held until `until`.
+
+    "Only one at a time" across workers, processes and hosts, kept by the
+    database (jobs.py: one chain of follow ticks).
+    """
+
+    name = models.CharField(primary_key=True, max_length=100)
+    token = models.CharField(max_length=32)
+    until = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} until {self.until:%H:%M:%S}"

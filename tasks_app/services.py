@@ -13,8 +13,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from tasks_app import relay
-from tasks_app.images import services as images
+from tasks_app import jobs, relay
+from tasks_app.images import archive
 from tasks_app.models import Task
 from tasks_app.relay import Status, TaskRecord, UpstreamError
 
@@ -65,7 +65,7 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
     if force:
         to_ask = list(ids)
     else:
-        to_ask = [i for i in ids if i not in cached or (_due(cached[i]) and _claim(cached[i]))]
+        to_ask = [i for i in ids if i not in cached or (cached[i].is_due and _claim(cached[i]))]
     claimed = [cached[i] for i in to_ask if i in cached and not force]
     lookup = Lookup()
     if to_ask:
@@ -124,6 +124,11 @@ def task_store(*, records: list[TaskRecord]) -> list[str]:
             Task.objects.bulk_create(new, ignore_conflicts=True)
         if updated:
             Task.objects.bulk_update(updated, [*_FIELD_NAMES, "last_fetched", "changed_at"])
+    # After the commit, so that a worker on another connection sees the rows.
+    stored = {task.pk: task for task in (*new, *updated)}
+    jobs.images_archive_soon(tasks=[task for task in stored.values() if task.status == Status.SUCCESS])
+    if any(not task.is_final for task in stored.values()):
+        jobs.follow_soon()
     return changed
 
 
@@ -134,7 +139,7 @@ def task_poll(*, seen: dict[str, str], failures: int = 0) -> Poll:
     """
     lookup = task_lookup(ids=list(seen))
     changed = [task for task in lookup.tasks if task.card_stamp != seen[task.id]]
-    live = [task for task in lookup.tasks if not task.is_final]
+    live = [task for task in lookup.tasks if task.is_live]
     failures = min(failures + 1, 16) if lookup.error else 0
     return Poll(lookup, changed, live, poll_interval(tasks=live, failures=failures), failures)
 
@@ -167,25 +172,13 @@ def notify_hook_url() -> str:
     return settings.MJ_NOTIFY_URL + reverse("notify_hook", kwargs={"token": settings.MJ_NOTIFY_TOKEN})
 
 
-def _window(task: Task) -> float:
-    return settings.MJ_STALL_POLL_SECONDS if task.stalled_minutes else settings.MJ_FRESHNESS_SECONDS
-
-
-def _due(task: Task) -> bool:
-    if task.is_final:
-        return False
-    if task.last_fetched is None:
-        return True
-    return (timezone.now() - task.last_fetched).total_seconds() >= _window(task)
-
-
 def _claim(task: Task) -> bool:
     """True for the one caller per window that may ask the upstream about this task.
 
     The claim is held for as long as the call may take (a slow relay is not
     asked again by every viewer meanwhile); _release shortens it to the window.
     """
-    if _window(task) <= 0:
+    if task.follow_window <= 0:
         return True
     return cache.add(_fresh_key(task.id), 1, timeout=math.ceil(relay.longest_call()) + 1)
 
@@ -193,7 +186,7 @@ def _claim(task: Task) -> bool:
 def _release(tasks: list[Task]) -> None:
     by_window: dict[int, list[str]] = {}
     for task in tasks:
-        if (window := math.ceil(_window(task))) > 0:
+        if (window := math.ceil(task.follow_window)) > 0:
             by_window.setdefault(window, []).append(_fresh_key(task.id))
     for window, keys in by_window.items():
         cache.set_many(dict.fromkeys(keys, 1), timeout=window)
@@ -274,11 +267,12 @@ def _fields(record: TaskRecord, keep: Task | None = None) -> dict:
 _FIELD_NAMES = list(_fields(TaskRecord(id="x")))
 
 
-def task_image_retry(*, task_id: str):
-    """Ask the relay for the task again, then retry its image download.
+def task_image_retry(*, task_id: str) -> None:
+    """Ask the relay for the task again, then have a worker try its images again.
 
     An image URL that expired or broke is often answered re-signed by a fresh
     fetch; an upstream failure here still lets the download be retried.
     """
-    task_lookup(ids=[task_id], force=True)
-    return images.image_retry(task_id=task_id)
+    lookup = task_lookup(ids=[task_id], force=True)
+    archive.image_retry_request(task_id=task_id)
+    jobs.images_archive_soon(tasks=lookup.tasks)

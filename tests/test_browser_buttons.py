@@ -51,6 +51,8 @@ def test_drawing_a_rectangle_on_vary_region_sends_that_mask(
     )
     simulator.clock.advance(120)
     page.goto(page.url.replace(grid, upscale))
+    # The worker archives the upscale; the page swaps its image in by itself.
+    expect(page.locator(f"#thumb-{upscale} img.thumb-img")).to_be_visible(timeout=20_000)
 
     page.locator("button", has_text="Vary (Region)").click()
     editor = page.locator("[data-mask-editor] canvas")

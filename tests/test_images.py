@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from PIL import Image
 
@@ -109,10 +110,11 @@ def _media_files(settings):
 # ---- archive and thumbnail ----------------------------------------------------
 
 
-def test_the_first_thumbnail_request_archives_the_original_and_answers_a_small_webp(
+def test_a_finished_task_is_archived_by_a_job_and_its_thumbnail_is_a_small_webp(
     logged_in, simulator, settings
 ):
-    task_id = _grid_task(simulator)
+    task_id = _grid_task(simulator)  # the lookup stores it finished: its jobs archive every image
+    assert simulator.calls["image"] == 5  # the grid and its four images, once each
     simulator.reset_counters()
 
     response = logged_in.get(f"/tasks/{task_id}/thumb.webp")
@@ -132,7 +134,7 @@ def test_the_first_thumbnail_request_archives_the_original_and_answers_a_small_w
     assert len(body) < image.bytes * 0.02
 
     logged_in.get(f"/tasks/{task_id}/thumb.webp")
-    assert simulator.calls["image"] == 1
+    assert simulator.calls["image"] == 0  # serving never downloads
 
 
 def test_a_conditional_request_answers_304(logged_in, simulator):
@@ -164,27 +166,23 @@ def test_the_archive_outlives_the_upstream_url(logged_in, simulator):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_many_simultaneous_thumbnail_requests_cost_one_download(simulator, user):
-    task_id = _grid_task(simulator)
-    simulator.reset_counters()
-    login = Client()
-    login.force_login(user)  # once: sessions written from 8 threads would contend
-    session = login.cookies["sessionid"].value
+def test_many_simultaneous_lookups_of_a_finished_task_download_each_image_once(simulator):
+    task_id = simulator.add_task(prompt="a lighthouse at dusk", run=1.0)
+    simulator.clock.advance(120)
     barrier = threading.Barrier(8)
 
-    def fetch(_):
-        client = Client()
-        client.cookies["sessionid"] = session
+    def look(_):
         barrier.wait(timeout=20)
-        response = client.get(f"/tasks/{task_id}/thumb.webp")
-        return response.status_code
+        try:
+            services.task_lookup(ids=[task_id], force=True)
+        finally:
+            connection.close()
 
     with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(fetch, range(8)))
+        list(pool.map(look, range(8)))
 
-    assert statuses == [200] * 8
-    assert simulator.calls["image"] == 1
-    assert TaskImage.objects.filter(task_id=task_id).count() == 1
+    assert simulator.calls["image"] == 5
+    assert TaskImage.objects.filter(task_id=task_id, state="ok").count() == 5
 
 
 def test_a_quadrant_opens_large_cropped_from_the_original(logged_in, simulator):
@@ -229,7 +227,7 @@ def test_cards_show_the_archive_thumbnail_lazily_with_its_size_and_never_an_upst
 
 
 def _assert_unavailable(logged_in, settings, task_id, code, detail=""):
-    image = TaskImage.objects.get(task_id=task_id)
+    image = TaskImage.objects.get(task_id=task_id, index=0)
     assert image.state == TaskImage.State.FAILED
     assert image.failure == code, image.failure_detail
     assert detail in image.failure_detail
@@ -304,7 +302,7 @@ def test_one_redirect_to_an_image_is_fine(logged_in, simulator, origin):
     response = logged_in.get(f"/tasks/{task_id}/thumb.webp")
 
     assert response.status_code == 200
-    assert TaskImage.objects.get(task_id=task_id).thumb_width == 512
+    assert TaskImage.objects.get(task_id=task_id, index=0).thumb_width == 512
 
 
 def test_a_too_large_image_is_refused_from_its_declared_length(logged_in, simulator, settings):
@@ -361,31 +359,30 @@ def test_a_body_that_is_not_a_safe_raster_image_is_refused(
 
 def test_a_slow_image_host_times_out(logged_in, simulator, settings):
     settings.MJ_IMAGE_TIMEOUT = 0.5
+    settings.MJ_IMAGE_RETRIES = 0
+    simulator.set_fault("timeout", routes="image", times=5)  # every image of the grid
     task_id = _grid_task(simulator)
-    simulator.set_fault("timeout", routes="image")
-
-    logged_in.get(f"/tasks/{task_id}/thumb.webp")
 
     _assert_unavailable(logged_in, settings, task_id, "timeout")
 
 
-def test_an_expired_url_before_archiving_is_unavailable_and_retry_recovers(logged_in, simulator, settings):
+def test_a_failing_image_host_is_unavailable_and_retry_recovers(logged_in, simulator, settings):
+    settings.MJ_IMAGE_RETRIES = 0
+    simulator.set_fault("500", routes="image", times=5)  # every image of the grid
     task_id = _grid_task(simulator)
-    simulator.set_fault("500", routes="image")
-    logged_in.get(f"/tasks/{task_id}/thumb.webp")
     _assert_unavailable(logged_in, settings, task_id, "http", "HTTP 500")
 
     response = logged_in.post(f"/tasks/{task_id}/image/retry", {"next": f"/tasks/?ids={task_id}"})
 
     assert response.status_code == 302 and response.url == f"/tasks/?ids={task_id}"
-    assert TaskImage.objects.get(task_id=task_id).is_ok
+    assert TaskImage.objects.get(task_id=task_id, index=0).is_ok
     assert logged_in.get(f"/tasks/{task_id}/thumb.webp").status_code == 200
 
 
-def test_retry_through_htmx_answers_the_image_block(logged_in, simulator):
+def test_retry_through_htmx_answers_the_image_block(logged_in, simulator, settings):
+    settings.MJ_IMAGE_RETRIES = 0
+    simulator.set_fault("500", routes="image", times=5)  # every image of the grid
     task_id = _grid_task(simulator)
-    simulator.set_fault("500", routes="image")
-    logged_in.get(f"/tasks/{task_id}/thumb.webp")
 
     response = logged_in.post(f"/tasks/{task_id}/image/retry", HTTP_HX_REQUEST="true")
 
@@ -452,6 +449,8 @@ def test_unknown_tasks_and_unfinished_ones_have_no_image(logged_in, simulator):
 @pytest.mark.django_db(transaction=True)
 def test_archive_images_archives_every_image_once_and_is_safe_to_run_again(simulator, settings):
     ids = [_grid_task(simulator, prompt=f"fox {n}") for n in range(2)]
+    TaskImage.objects.all().delete()  # as if stored before any worker ran
+    simulator.reset_counters()
     out = io.StringIO()
 
     call_command("archive_images", "--workers", "3", stdout=out)
@@ -482,25 +481,24 @@ def test_a_thumbnail_without_login_needs_the_signed_token_from_a_page(logged_in,
     assert response["Content-Type"] == "image/webp"
 
 
-def test_an_anonymous_request_never_starts_a_download(client, simulator):
-    task_id = _grid_task(simulator)
-    services.task_lookup(ids=[task_id])
+def test_an_anonymous_request_never_starts_a_download(client, simulator, jobs_held):
+    task_id = _grid_task(simulator)  # finished; its jobs are held, not run
     simulator.reset_counters()
 
     assert client.get(f"/tasks/{task_id}/thumb.webp?v=0123456789abcdef0123456789abcdef").status_code == 302
     assert simulator.calls["image"] == 0
-    assert not TaskImage.objects.filter(task_id=task_id).exists()
+    assert not TaskImage.objects.filter(task_id=task_id, state="ok").exists()
 
 
 def test_retry_asks_the_relay_again_so_a_re_signed_url_recovers_the_image(logged_in, simulator):
     expired = simulator.image_url(RAW_ID, ttl=-60)  # already past its ex=
     task_id = _raw_task(simulator, expired)
     logged_in.get(f"/tasks/{task_id}/thumb.webp")
-    assert not TaskImage.objects.get(task_id=task_id).is_ok
+    assert not TaskImage.objects.get(task_id=task_id, index=0).is_ok
     _raw_task(simulator, simulator.image_url(RAW_ID))  # the relay now answers a fresh URL
     simulator.reset_counters()
 
     logged_in.post(f"/tasks/{task_id}/image/retry")
 
     assert simulator.calls["list"] == 1  # the final task was asked again
-    assert TaskImage.objects.get(task_id=task_id).is_ok
+    assert TaskImage.objects.get(task_id=task_id, index=0).is_ok

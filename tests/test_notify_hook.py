@@ -77,7 +77,7 @@ def test_notify_hook_url_is_built_from_the_public_url_and_the_token(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_simulator_pushes_each_change_to_the_live_dashboard(live_server, simulator, settings):
+def test_the_simulator_pushes_each_change_to_the_live_dashboard(live_server, simulator, settings, jobs_held):
     settings.MJ_NOTIFY_TOKEN = TOKEN
     hook_url = f"{live_server.url}/hooks/notify/{TOKEN}"
     task_id = simulator.add_task(queued=0.0, run=20.0, notifyHook=hook_url)

@@ -3,10 +3,12 @@
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import OperationalError, connection
+from django.utils import timezone
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "prod-test-" + "k3y-" * 12  # long and varied enough for check --deploy
@@ -120,9 +122,34 @@ def test_readyz_is_ok_without_login_when_database_cache_and_relay_answer(client,
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "cache": "ok", "upstream": "ok"},
+        "checks": {"database": "ok", "cache": "ok", "upstream": "ok", "queue": "ok"},
         "failing": [],
+        "queue": {"backend": "immediate"},
     }
+
+
+@pytest.mark.django_db
+def test_readyz_reports_the_queue_and_fails_when_its_oldest_job_waits_too_long(client, settings):
+    settings.MJ_API_BASE = "http://127.0.0.1:9"
+    settings.MJ_TASK_BACKEND = "database"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.MJ_QUEUE_STALE_SECONDS = 60
+    from django_tasks_db.models import DBTaskResult
+
+    from tasks_app import jobs
+
+    result = jobs.image_archive.enqueue("1743000000000001", 0, "token")
+    assert client.get("/readyz").json()["queue"] == {
+        "backend": "database",
+        "oldest_waiting_seconds": pytest.approx(0, abs=5),
+        "workers_seen": 0,
+    }
+
+    DBTaskResult.objects.filter(pk=result.id).update(enqueued_at=timezone.now() - timedelta(minutes=5))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["queue"]
+    assert response.json()["checks"]["queue"].startswith("oldest job waiting 30")
 
 
 @pytest.mark.django_db

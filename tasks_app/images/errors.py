@@ -34,7 +34,7 @@ class ImageMissing(ImageError):
 
 
 class ImagePending(ImageError):
-    """Another request is downloading this image right now."""
+    """Not archived yet: a worker has it queued, is downloading it, or will try again."""
 
 
 class ImageUnavailable(ImageError):

@@ -22,13 +22,13 @@ class Poller:
 
 @register.simple_tag(takes_context=True)
 def poller(context, tasks=(), *, main=None, failures=0, interval=None):
-    """The page's poller: the unfinished IDs (with the stamp each card shows) and when to ask.
+    """The page's poller: the live IDs (with the stamp each card shows) and when to ask.
 
     `main` is the task a detail page is about (its live panel, not a card);
     with nothing unfinished the poller has no time trigger, so it stays quiet.
     """
     everything = (*(tasks or ()), *([main] if main else ()))
-    live = list({task.id: task for task in everything if task and not task.is_final}.values())
+    live = list({task.id: task for task in everything if task and task.is_live}.values())
     if interval is None:
         interval = services.poll_interval(tasks=live, failures=failures)
     vals = {"ids": ",".join(f"{task.id}:{task.card_stamp}" for task in live), "failures": failures}

@@ -30,11 +30,10 @@ def task_thumb(request: HttpRequest, task_id: str) -> HttpResponse:
     """Its ?v= (an HMAC of the task and its content, on every card) is a
     capability like the relay's signed CDN links: with it a thumbnail is
     served without a session lookup, which is also what makes `public`
-    caching sound. Without it, only a logged-in user, who may start the
-    download."""
+    caching sound. Without it, only a logged-in user."""
     token = request.GET.get("v", "")
     if token:
-        served = _served_or_error(lambda: images.thumb_get(task_id=task_id, fetch=False))
+        served = _served_or_error(lambda: images.thumb_get(task_id=task_id))
         if isinstance(served, images.Served) and compare_digest(token, served.token):
             return _serve(request, lambda: served, "public, " + FOREVER)
     if not request.user.is_authenticated:
@@ -86,7 +85,7 @@ def _serve(request, get_served, cache_control: str, *, download: bool = False):
     except errors.ImageMissing:
         raise Http404(_("This task has no finished image.")) from None
     except errors.ImagePending:
-        response = _text(_("The image is being downloaded; try again in a moment."), 503)
+        response = _text(_("The image is being archived; try again in a moment."), 503)
         response["Retry-After"] = "2"
         return response
     except errors.ImageUnavailable as exc:

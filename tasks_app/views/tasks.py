@@ -14,7 +14,6 @@ from django_htmx.http import HttpResponseClientRefresh, push_url
 from tasks_app import selectors, services
 from tasks_app.forms import PasteForm
 from tasks_app.ids import ID_RE, ParsedIds
-from tasks_app.images import services as images
 from tasks_app.views.http import HtmxHttpRequest, safe_next
 
 RECENT_SESSION_KEY = "recent_task_ids"
@@ -68,8 +67,6 @@ def task_detail(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     if task is None and lookup.error is None:
         raise Http404(_("The relay does not know task %(id)s.") % {"id": task_id})
     children = selectors.task_children(task=task) if task else []
-    if task is not None:
-        images.image_prepare(task=task)  # the quadrant layout needs the archived original
     context = {"task": task, "task_id": task_id, "lookup": lookup, "children": children}
     return render(request, "tasks/detail.html", context)
 

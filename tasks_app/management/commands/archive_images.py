@@ -1,20 +1,22 @@
-"""Archive every finished task's images that are not archived yet.
+"""Archive, here and now, every finished task's images that are not archived yet.
 
-Moves the downloads out of page requests: run it from cron or by hand. Safe to
-run again (archived images are skipped) and beside the web processes (the same
-per-image lock in the shared cache means an image is never fetched twice).
+The workers do this on their own as tasks finish; this command is for a
+backlog (tasks stored before the workers ran) or a machine without workers.
+It claims images exactly as the workers do, so it is safe to run beside them
+and to run again: an image is never fetched twice. `--rebuild` also makes
+every archived image's thumbnail (at today's MJ_THUMB_SIZE) and quadrants.
 """
 
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connections
+from django.db import connections
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from tqdm import tqdm
 
-from tasks_app import selectors
-from tasks_app.images import errors
-from tasks_app.images import services as images
+from tasks_app.images import archive
+from tasks_app.models import TaskImage
 
 
 class Command(BaseCommand):
@@ -23,37 +25,38 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--workers", type=int, default=4, help="downloads in flight at once (default 4)")
         parser.add_argument("--retry-failed", action="store_true", help="try failed downloads again")
+        parser.add_argument("--rebuild", action="store_true", help="rebuild thumbnails and quadrants too")
 
-    def handle(self, *args, workers, retry_failed, **options):
-        pending = selectors.images_pending(retry_failed=retry_failed)
+    def handle(self, *args, workers, retry_failed, rebuild, **options):
+        if retry_failed:
+            TaskImage.objects.filter(state=TaskImage.State.FAILED).update(retry_at=timezone.now(), tries=0)
+        claims = archive.images_claim(tasks=archive.images_due(limit=None))
         counts = {"ok": 0, "failed": 0, "busy": 0}
-        archived_bytes = 0
         with (
             ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="archive") as pool,
-            tqdm(total=len(pending), unit="image", disable=None, file=self.stderr) as bar,
+            tqdm(total=len(claims), unit="image", disable=None, file=self.stderr) as bar,
         ):
-            futures = [
-                pool.submit(_archive_one, task, index, url, retry_failed) for task, index, url in pending
-            ]
-            for future in as_completed(futures):
-                state, size = future.result()
-                counts[state] += 1
-                archived_bytes += size
+            for future in as_completed(pool.submit(_archive_one, claim) for claim in claims):
+                counts[future.result()] += 1
                 bar.update(1)
+        done = TaskImage.objects.filter(state=TaskImage.State.OK, updated__gte=self.started)
+        if rebuild:
+            for image in TaskImage.objects.filter(state=TaskImage.State.OK).select_related("task"):
+                archive.derivatives_build(image=image)
+        size = sum(done.values_list("bytes", flat=True))
         self.stdout.write(
             f"archived {counts['ok']}, failed {counts['failed']}, busy elsewhere {counts['busy']}, "
-            f"{filesizeformat(archived_bytes)} ({archived_bytes} bytes)"
+            f"{filesizeformat(size)} ({size} bytes)"
         )
 
+    def execute(self, *args, **options):
+        self.started = timezone.now()
+        return super().execute(*args, **options)
 
-def _archive_one(task, index, url, retry_failed):
-    close_old_connections()
+
+def _archive_one(claim) -> str:
     try:
-        if retry_failed:
-            task.images.filter(index=index, state="failed").delete()
-        image = images.image_ensure(task=task, index=index, url=url, wait=0)
-        return ("ok", image.bytes) if image.is_ok else ("failed", 0)
-    except errors.ImagePending:
-        return "busy", 0
+        outcome = archive.image_archive(claim)
     finally:
         connections.close_all()
+    return {"ok": "ok", "not_ours": "busy"}.get(outcome, "failed")

@@ -2,10 +2,17 @@
 
 With MJ_API_BASE unset it starts the relay simulator on a free loopback port,
 points the dashboard at it, makes a demo login and prints it; then it serves
-with Django's development server (one process, so the simulator lives in it).
+with Django's development server (one process, so the simulator lives in it),
+with one background worker (`db_worker`) beside it that follows unfinished
+tasks and archives images, so demo mode needs nothing more.
 """
 
+import atexit
+import os
 import secrets
+import signal
+import subprocess
+import sys
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -28,12 +35,30 @@ class Command(BaseCommand):
         parser.add_argument(
             "--simulator-port", type=int, default=8765, help="demo relay's port (a free one if taken)"
         )
+        parser.add_argument("--no-worker", action="store_true", help="do not start a background worker")
 
-    def handle(self, *args, host, port, simulator_port, **options):
+    def handle(self, *args, host, port, simulator_port, no_worker, **options):
         self.simulator_port = simulator_port
         if settings.MJ_DEMO_MODE and not settings.MJ_API_BASE:
             self._start_demo()
+        if not no_worker and settings.MJ_TASK_BACKEND == "database":
+            self._start_worker()
         call_command("runserver", f"{host}:{port}", use_reloader=False)
+
+    def _start_worker(self):
+        """One `db_worker` process beside the server, stopped with it."""
+        env = {
+            **os.environ,
+            "MJ_API_BASE": settings.MJ_API_BASE,
+            "MJ_API_KEY": settings.MJ_API_KEY,
+            "MJ_IMAGE_ALLOW_LOOPBACK": "1" if settings.MJ_IMAGE_ALLOW_LOOPBACK else "0",
+        }
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        worker = subprocess.Popen([*manage, "db_worker", "--interval", "0.5"], env=env)  # noqa: S603
+        atexit.register(_stop, worker)
+        # runserver ends on Ctrl+C (atexit runs); make a TERM end it the same way.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        self.stdout.write(f"Background worker started (pid {worker.pid})")
 
     def _start_demo(self):
         from tasks_app.simulator import Simulator
@@ -67,3 +92,11 @@ class Command(BaseCommand):
             return simulator_class(api_key=api_key, seed=True, port=self.simulator_port).start()
         except OSError:
             return simulator_class(api_key=api_key, seed=True).start()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -1,0 +1,277 @@
+"""The workers' side of the image archive: claim an image, download it, build
+its thumbnail and quadrants, record the outcome.
+
+Exactly one download per image across workers, processes and hosts: the
+`TaskImage` row (unique per task and index) is the claim. Scheduling creates
+or takes over the row with a fresh token; the job that carries the token
+moves it to RUNNING by a conditional update and renews `claimed_until` while
+it works; its outcome is written only while it still holds the token. A
+worker killed mid-download stops renewing, and after MJ_CLAIM_SECONDS the
+next scheduling pass takes the image over. Files are written under names
+that hold the content's hash and checked by size, so a half-written file
+from a killed worker is replaced, never served.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+from PIL import Image
+
+from tasks_app.images.errors import ImageRefused
+from tasks_app.images.fetch import download
+from tasks_app.images.processing import describe, quadrant_build, thumb_build
+from tasks_app.models import Task, TaskImage
+from tasks_app.relay import Status
+
+logger = logging.getLogger(__name__)
+
+QUEUED_FOR = timedelta(minutes=10)  # a queued job not started by then is presumed lost
+# Failures that may pass: the host was slow, unreachable or failing.
+TRANSIENT = frozenset({"timeout", "network", "dns"})
+# Answers of an image host to a link that expired or was re-signed.
+EXPIRED = frozenset({"HTTP 403", "HTTP 404", "HTTP 410"})
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What one archive job carries: which image, and the token that makes it the owner."""
+
+    task_id: str
+    index: int
+    token: str
+
+
+def images_claim(*, tasks: list[Task]) -> list[Claim]:
+    """Claim every image of these finished tasks that is not archived, queued or
+    downloading, for one job each. Two queries for any number of tasks, plus
+    one per image taken over."""
+    now = timezone.now()
+    wanted = {(task.pk, index): url for task in tasks for index, url in task.image_sources}
+    if not wanted:
+        return []
+    token = uuid.uuid4().hex
+    TaskImage.objects.bulk_create(
+        [
+            TaskImage(
+                task_id=task_id,
+                index=index,
+                source_url=url,
+                state=TaskImage.State.QUEUED,
+                claim=token,
+                claimed_until=now + QUEUED_FOR,
+            )
+            for (task_id, index), url in wanted.items()
+        ],
+        ignore_conflicts=True,
+    )
+    rows = TaskImage.objects.filter(task_id__in={task_id for task_id, _ in wanted}).values_list(
+        "pk", "task_id", "index", "claim", "state", "claimed_until", "retry_at"
+    )
+    claims = []
+    for pk, task_id, index, claim, state, claimed_until, retry_at in rows:
+        if (task_id, index) not in wanted:
+            continue
+        if claim == token and state == TaskImage.State.QUEUED:
+            claims.append(Claim(task_id, index, token))
+        elif _may_take_over(state, claimed_until, retry_at, now):
+            taken = _take_over(pk, wanted[(task_id, index)], now)
+            if taken:
+                claims.append(Claim(task_id, index, taken))
+    return claims
+
+
+def images_due(*, limit: int | None = 200) -> list[Task]:
+    """Finished tasks whose images need a job: never claimed, a claim whose worker
+    died, or a passing failure now due again."""
+    now = timezone.now()
+    stale = Q(state__in=[TaskImage.State.QUEUED, TaskImage.State.RUNNING], claimed_until__lt=now) | Q(
+        state=TaskImage.State.FAILED, retry_at__lte=now
+    )
+    task_ids = set(TaskImage.objects.filter(stale).values_list("task_id", flat=True)[:limit])
+    unclaimed = (
+        Task.objects.filter(status=Status.SUCCESS, images__isnull=True)
+        .exclude(image_url="", image_urls=[])
+        .values_list("pk", flat=True)[:limit]
+    )
+    task_ids.update(unclaimed)
+    return list(Task.objects.filter(pk__in=task_ids))
+
+
+def image_retry_request(*, task_id: str) -> None:
+    """A person asked to try a failed image again: make it due now."""
+    TaskImage.objects.filter(task_id=task_id, state=TaskImage.State.FAILED).update(
+        retry_at=timezone.now(), tries=0
+    )
+
+
+def image_archive(claim: Claim) -> str:
+    """Run one claimed download; return what happened ("ok", "failed", "retry",
+    "expired", or "not_ours" when another job owns the image now)."""
+    started = TaskImage.objects.filter(
+        task_id=claim.task_id, index=claim.index, claim=claim.token, state=TaskImage.State.QUEUED
+    ).update(state=TaskImage.State.RUNNING, claimed_until=_claim_end())
+    if not started:
+        return "not_ours"
+    image = TaskImage.objects.select_related("task").get(task_id=claim.task_id, index=claim.index)
+    url = dict(image.task.image_sources).get(claim.index, image.source_url)
+    with _claim_kept(image.pk, claim.token):
+        try:
+            fields = _download_and_build(image.task, claim.index, url)
+        except ImageRefused as exc:
+            logger.info("image %s#%d refused: %s", claim.task_id, claim.index, exc)
+            return _record_failure(image, claim.token, exc, url)
+    fields.update(state=TaskImage.State.OK, source_url=url, failure="", failure_detail="", retry_at=None)
+    return "ok" if _record(image.pk, claim.token, fields) else "not_ours"
+
+
+def derivatives_build(*, image: TaskImage) -> None:
+    """The thumbnail at the configured size and a grid's quadrants, from the archived original."""
+    thumb_side = min(settings.MJ_THUMB_SIZE, max(image.width, image.height))
+    if not image.thumb or max(image.thumb_width, image.thumb_height) != thumb_side:
+        with default_storage.open(image.original, "rb") as original:
+            thumb, (tw, th), preview = thumb_build(original, size=settings.MJ_THUMB_SIZE)
+        name = _save(f"{stem(image.task_id, image.index, image.sha256)}-{settings.MJ_THUMB_SIZE}.webp", thumb)
+        TaskImage.objects.filter(pk=image.pk).update(
+            thumb=name, thumb_width=tw, thumb_height=th, preview=preview
+        )
+    if image.index == 0 and image.task.is_grid:
+        for n in range(1, 5):
+            name = quadrant_name(image, n)
+            if not default_storage.exists(name):
+                with default_storage.open(image.original, "rb") as original:
+                    _save(name, quadrant_build(original, n))
+
+
+def stem(task_id: str, index: int, digest: str) -> str:
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "_" for c in task_id)[:64]
+    return f"images/{safe}/{index}-{digest[:16]}"
+
+
+def quadrant_name(image: TaskImage, n: int) -> str:
+    return f"{stem(image.task_id, image.index, image.sha256)}-q{n}.webp"
+
+
+# ---- helpers -------------------------------------------------------------------------
+
+
+def _may_take_over(state, claimed_until, retry_at, now) -> bool:
+    if state in (TaskImage.State.QUEUED, TaskImage.State.RUNNING):
+        return claimed_until is None or claimed_until < now
+    return state == TaskImage.State.FAILED and retry_at is not None and retry_at <= now
+
+
+def _take_over(pk: int, url: str, now) -> str:
+    """Hand the image to a new job if it is still up for grabs; its token, or ""."""
+    token = uuid.uuid4().hex
+    up_for_grabs = Q(state__in=[TaskImage.State.QUEUED, TaskImage.State.RUNNING], claimed_until__lt=now) | Q(
+        state=TaskImage.State.FAILED, retry_at__lte=now
+    )
+    taken = (
+        TaskImage.objects.filter(up_for_grabs, pk=pk)
+        .exclude(state=TaskImage.State.OK)
+        .update(state=TaskImage.State.QUEUED, claim=token, claimed_until=now + QUEUED_FOR, source_url=url)
+    )
+    return token if taken else ""
+
+
+def _claim_end():
+    return timezone.now() + timedelta(seconds=settings.MJ_CLAIM_SECONDS)
+
+
+@contextmanager
+def _claim_kept(pk: int, token: str):
+    """Renew the claim while the body runs, so that only a dead worker loses it."""
+    stop = threading.Event()
+
+    def renew():
+        try:
+            while not stop.wait(settings.MJ_CLAIM_SECONDS / 3):
+                TaskImage.objects.filter(pk=pk, claim=token).update(claimed_until=_claim_end())
+        finally:
+            connection.close()  # this thread's own connection
+
+    keeper = threading.Thread(target=renew, name=f"claim-{pk}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join(timeout=10)
+
+
+def _download_and_build(task: Task, index: int, url: str) -> dict:
+    with download(url) as (body, digest, size):
+        thumb, (tw, th), preview = thumb_build(body, size=settings.MJ_THUMB_SIZE)
+        fmt, width, height = describe(body)
+        name = stem(task.pk, index, digest)
+        original = _save(f"{name}.{fmt.lower().replace('jpeg', 'jpg')}", File(body), size=size)
+        thumb_name = _save(f"{name}-{settings.MJ_THUMB_SIZE}.webp", thumb)
+        fields = {
+            "original": original,
+            "bytes": size,
+            "sha256": digest,
+            "width": width,
+            "height": height,
+            "content_type": Image.MIME[fmt],
+            "thumb": thumb_name,
+            "thumb_width": tw,
+            "thumb_height": th,
+            "preview": preview,
+        }
+        if index == 0 and task.is_grid:  # imageUrls[n] are the quadrants already
+            for n in range(1, 5):
+                _save(f"{name}-q{n}.webp", quadrant_build(body, n))
+    return fields
+
+
+def _record_failure(image: TaskImage, token: str, exc: ImageRefused, url: str) -> str:
+    fields = {"failure": exc.code, "failure_detail": exc.detail, "source_url": url}
+    if exc.code == "http" and exc.detail in EXPIRED and image.tries == 0:
+        # Ask the relay for a fresh link once (jobs.py), then try again.
+        fields.update(state=TaskImage.State.FAILED, tries=1, retry_at=timezone.now())
+        outcome = "expired"
+    elif (
+        exc.code in TRANSIENT or exc.detail.startswith("HTTP 5")
+    ) and image.tries < settings.MJ_IMAGE_RETRIES:
+        delay = settings.MJ_IMAGE_RETRY_BACKOFF * 2**image.tries
+        fields.update(
+            state=TaskImage.State.FAILED,
+            tries=image.tries + 1,
+            retry_at=timezone.now() + timedelta(seconds=delay),
+        )
+        outcome = "retry"
+    else:
+        fields.update(state=TaskImage.State.FAILED, retry_at=None)
+        outcome = "failed"
+    return outcome if _record(image.pk, token, fields) else "not_ours"
+
+
+def _record(pk: int, token: str, fields: dict) -> bool:
+    """Write the outcome only while this job still holds the claim."""
+    fields["claimed_until"] = None
+    return bool(TaskImage.objects.filter(pk=pk, claim=token).update(updated=timezone.now(), **fields))
+
+
+def _save(name: str, content, *, size: int | None = None) -> str:
+    """Store content under its content-addressed name; a file already there of
+    the right size is the same bytes, one of another size was cut short."""
+    if isinstance(content, bytes):
+        size, content = len(content), ContentFile(content)
+    if default_storage.exists(name):
+        if default_storage.size(name) == size:
+            return name
+        default_storage.delete(name)
+    return default_storage.save(name, content)

@@ -1,0 +1,123 @@
+"""Background work through Django's Tasks framework (django.tasks).
+
+Two kinds of job, run by workers (`manage.py db_worker`, or `rqworker` with
+the RQ backend) so that no page waits on them and nothing waits for a page:
+
+- `follow_tick`: one tick of following every unfinished task the dashboard
+  knows, in one batched `list-by-condition` over all that are due; it also
+  sweeps images that need a job. While anything may still change, each tick
+  schedules the next. One chain of ticks at a time, kept by a `Lease` row.
+- `image_archive`: one claimed image: download, thumbnail, quadrants.
+
+services.py enqueues these after storing what the relay said, and these jobs
+call services to ask the relay: the two modules use each other at call time.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.tasks import default_task_backend, task
+from django.utils import timezone
+
+from tasks_app import relay, selectors, services
+from tasks_app.images import archive
+from tasks_app.models import Lease, Task
+
+logger = logging.getLogger(__name__)
+
+FOLLOW_LEASE = "follow"
+FOLLOW_ALIVE_KEY = "mjdash:follow-alive"
+URGENT = 10  # follow ticks go before image downloads where the backend orders by priority
+
+
+@task
+def follow_tick(token: str) -> dict:
+    """Ask the relay about every due unfinished task at once; schedule what is needed next."""
+    due = selectors.tasks_to_follow()
+    if due:
+        services.task_lookup(ids=due)
+    scheduled = images_archive_soon(tasks=archive.images_due())
+    if selectors.anything_to_follow():
+        _follow_next(token)
+    else:
+        Lease.objects.filter(name=FOLLOW_LEASE, token=token).update(until=timezone.now())
+    return {"asked": len(due), "images": scheduled}
+
+
+@task
+def image_archive(task_id: str, index: int, token: str) -> str:
+    claim = archive.Claim(task_id, index, token)
+    outcome = archive.image_archive(claim)
+    if outcome == "expired":
+        # The link expired or was re-signed: ask the relay for the task again
+        # (a fresh answer carries a fresh URL), then try once more.
+        services.task_lookup(ids=[task_id], force=True)
+        images_archive_soon(tasks=list(Task.objects.filter(pk=task_id)))
+    return outcome
+
+
+def images_archive_soon(*, tasks: list[Task]) -> int:
+    """Claim the images of these finished tasks that need it, one job each."""
+    claims = archive.images_claim(tasks=[t for t in tasks if t.image_sources])
+    for claim in claims:
+        image_archive.enqueue(claim.task_id, claim.index, claim.token)
+    return len(claims)
+
+
+def follow_soon() -> None:
+    """Make sure a chain of follow ticks is running (there is unfinished work).
+
+    A no-op with a backend that cannot defer a job (the immediate one): then
+    pages keep tasks fresh themselves, as they always can.
+    """
+    backend = default_task_backend
+    if not backend.supports_defer or cache.get(FOLLOW_ALIVE_KEY):
+        return
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    if _lease_take(FOLLOW_LEASE, token, until=now + _follow_lease(), now=now):
+        _enqueue_tick(token, now + timedelta(seconds=settings.MJ_FOLLOW_SECONDS))
+    cache.set(FOLLOW_ALIVE_KEY, 1, timeout=max(1, int(settings.MJ_FOLLOW_SECONDS)))
+
+
+def queue_state() -> dict:
+    """For /readyz: the oldest job waiting to run, and workers seen recently."""
+    return selectors.queue_state(stale_after=timedelta(seconds=_follow_lease().total_seconds() * 2))
+
+
+# ---- the chain ----------------------------------------------------------------------
+
+
+def _follow_lease() -> timedelta:
+    """How long a scheduled tick may take to start and run before it is presumed lost."""
+    return timedelta(seconds=settings.MJ_FOLLOW_SECONDS * 3 + relay.longest_call() + 30)
+
+
+def _follow_next(token: str) -> None:
+    due = timezone.now() + timedelta(seconds=settings.MJ_FOLLOW_SECONDS)
+    kept = Lease.objects.filter(name=FOLLOW_LEASE, token=token).update(until=due + _follow_lease())
+    if kept:  # else a newer chain took over from this one, which was presumed lost
+        _enqueue_tick(token, due)
+
+
+def _enqueue_tick(token: str, run_after) -> None:
+    options = {"run_after": run_after}
+    if default_task_backend.supports_priority:
+        options["priority"] = URGENT
+    follow_tick.using(**options).enqueue(token)
+
+
+def _lease_take(name: str, token: str, *, until, now) -> bool:
+    """Take the named lease if nobody holds it, or its holder's time ran out."""
+    try:
+        with transaction.atomic():
+            Lease.objects.create(name=name, token=token, until=until)
+        return True
+    except IntegrityError:
+        return bool(Lease.objects.filter(name=name, until__lt=now).update(token=token, until=until))
