@@ -1,19 +1,44 @@
 """Shared fixtures: a real simulator on loopback and logged-in clients."""
 
+import gc
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
 from django.db import connection
+from django.test import override_settings
 from django.utils import translation
 
 from tasks_app.simulator import Simulator
 
 API_KEY = "sk-test-SECRET-9f3c1b7e"
 MANAGE = Path(__file__).resolve().parent.parent / "manage.py"
+
+
+# Django's PBKDF2 (1,500,000 iterations) costs a third of a second or more per hash,
+# paid by every fixture user and every form login. Tests hash with MD5 instead; the
+# production settings keep Django's hashers (and so do the servers test_multiprocess
+# starts in their own processes).
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    from django.conf import settings
+
+    if not settings.configured:  # a run without Django (-p no:django)
+        yield
+        return
+    with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+        yield
 
 
 @pytest.fixture
@@ -203,7 +228,135 @@ def browser_login(page, live_server, user, workers):
     return login
 
 
+# ---- a browser test ends only when the live server has finished its work
+#
+# A page may still be loading (lazy thumbnails, a poll) when its test's last
+# assertion passes. Closing it does not stop the live server's thread, which
+# would go on downloading from a simulator that is being stopped and write to
+# a database that the next test has already flushed. So after the test and
+# before any fixture is torn down (the simulator, the page, the database), the
+# page is sent to about:blank (nothing new is asked; what is in flight is
+# cancelled on the browser's side) and we wait until the live server has
+# answered every request it took, however it ends.
+
+
+class _LiveServerRequests:
+    """The requests the live server (threads of this process) is handling now, by thread.
+
+    Django's request_started/request_finished signals with a WSGIHandler sender: the live
+    server's handler is one, the test client's is not.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._threads: set[int] = set()
+
+    def started(self, sender, **kwargs):
+        if isinstance(sender, type) and issubclass(sender, WSGIHandler):
+            with self._lock:
+                self._threads.add(threading.get_ident())
+
+    def finished(self, sender, **kwargs):
+        if isinstance(sender, type) and issubclass(sender, WSGIHandler):
+            with self._lock:
+                self._threads.discard(threading.get_ident())
+
+    def wait_idle(self, timeout: float, quiet: float = 0.2) -> int:
+        """Wait until none has been in progress for `quiet` seconds; return how many still are."""
+        deadline = time.monotonic() + timeout
+        idle_since = None
+        while True:
+            with self._lock:
+                busy = len(self._threads)
+            now = time.monotonic()
+            if busy:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = now
+            elif now - idle_since >= quiet:
+                return 0
+            if now >= deadline:
+                return busy
+            time.sleep(0.02)
+
+
+LIVE_SERVER_REQUESTS = _LiveServerRequests()
+request_started.connect(LIVE_SERVER_REQUESTS.started, weak=False)
+request_finished.connect(LIVE_SERVER_REQUESTS.finished, weak=False)
+LIVE_SERVER_SETTLE_SECONDS = 20.0
+
+
+def _settle_live_server(item) -> None:
+    if "live_server" not in item.fixturenames:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    context = funcargs.get("context")
+    pages = list(context.pages) if context is not None else []
+    if funcargs.get("page") is not None and funcargs["page"] not in pages:
+        pages.append(funcargs["page"])
+    errors = []
+    for open_page in pages:
+        if not open_page.is_closed():
+            try:
+                open_page.goto("about:blank", timeout=10_000)
+            except Exception as error:  # a crashed page: still wait for the server below
+                errors.append(f"{open_page}: {error}")
+    busy = LIVE_SERVER_REQUESTS.wait_idle(LIVE_SERVER_SETTLE_SECONDS)
+    if busy:
+        errors.append(f"the live server still handled {busy} request(s) {LIVE_SERVER_SETTLE_SECONDS:g}s on")
+    if errors:
+        raise RuntimeError("browser test did not end cleanly: " + "; ".join(errors))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        _settle_live_server(item)
+        settle_error = None
+    except Exception as error:
+        settle_error = error
+    if nextitem is None:
+        # The session's last teardown drops the test database, which PostgreSQL refuses
+        # while connections are open. Threads of tests (and of views they call) opened
+        # some and ended without closing them; what is left of them waits for the cyclic
+        # garbage collector, whose collection closes them now.
+        gc.collect()
+    result = yield  # the fixtures' own teardown, whatever happened above
+    if settle_error is not None:
+        raise settle_error
+    return result
+
+
 # ---- which database and cache this run uses (the suite runs twice: SQLite, then PostgreSQL + Redis)
+
+
+def _redis_url_for_worker(url: str, worker: str) -> str:
+    """The Redis URL of xdist worker `worker` (gw0, gw1, ...): the next databases after the URL's own.
+
+    The autouse cache clear is a FLUSHDB, so workers sharing one database would wipe
+    each other's cache mid-test: gw0 gets database base+1, gw1 base+2, and so on.
+    """
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    given = dict(query).get("db") or (parts.path.strip("/") if parts.scheme != "unix" else "")
+    db = int(given or 0) + int(worker.removeprefix("gw")) + 1
+    query = [(key, value) for key, value in query if key != "db"]
+    if parts.scheme == "unix":  # unix:///path/redis.sock?db=N: the path is the socket's
+        return f"unix://{parts.netloc}{parts.path}?{urlencode([*query, ('db', db)])}"
+    return urlunsplit(parts._replace(path=f"/{db}", query=urlencode(query)))
+
+
+def pytest_configure(config):
+    """Under xdist, each worker gets its own Redis database (before anything uses the cache)."""
+    from django.conf import settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not settings.configured or not getattr(settings, "REDIS_URL", ""):
+        return
+    url = _redis_url_for_worker(settings.REDIS_URL, worker)
+    caches = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": url}}
+    # For the whole run; test_multiprocess hands settings.REDIS_URL to its servers.
+    override_settings(REDIS_URL=url, CACHES=caches).enable()
 
 
 def pytest_report_header(config):
@@ -217,6 +370,8 @@ def pytest_report_header(config):
     location = cache.get("LOCATION", "")
     if location and "@" in str(location):
         location = "<credentials hidden>@" + str(location).rsplit("@", 1)[1]
+    if location and getattr(config.option, "numprocesses", None):
+        location += "; xdist worker gwN uses the database N+1 above this one"
     return [
         f"mjdash database: {db['ENGINE'].rsplit('.', 1)[-1]} ({where})",
         f"mjdash cache: {cache['BACKEND'].rsplit('.', 1)[-1]}{f' ({location})' if location else ''}",

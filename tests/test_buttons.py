@@ -240,6 +240,7 @@ def test_two_browsers_pressing_at_once_submit_once_and_both_see_the_child(simula
         thread.start()
     for thread in threads:
         thread.join(timeout=20)
+    assert not any(thread.is_alive() for thread in threads), "a press did not end within 20 s"
 
     child = Task.objects.get(parent_id=grid)
     assert simulator.calls["action"] == 1

@@ -116,7 +116,8 @@ def test_ten_viewers_of_one_running_task_cost_one_upstream_call_per_window(
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join()
+            thread.join(timeout=30)
+        assert not any(thread.is_alive() for thread in threads), "a viewer did not end within 30 s"
         return statuses
 
     simulator.reset_counters()

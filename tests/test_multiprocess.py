@@ -24,8 +24,10 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from django.conf import settings
+from django.conf import global_settings, settings
+from django.contrib.auth.hashers import make_password
 from django.db import connection
+from django.utils.module_loading import import_string
 
 from tasks_app.models import Task
 from tasks_app.simulator import Simulator
@@ -59,7 +61,15 @@ def sim():
 
 @pytest.fixture
 def staff(django_user_model):
-    return django_user_model.objects.create_user("ops", password="ops-pass-12345", is_staff=True)
+    """A staff login the servers accept through their real login form.
+
+    The suite hashes with a fast test-only hasher (conftest) that the servers, running
+    the project's own settings, do not know: this password is hashed with the project's.
+    """
+    user = django_user_model.objects.create_user("ops", is_staff=True)
+    user.password = make_password("ops-pass-12345", hasher=_project_password_hasher())
+    user.save(update_fields=["password"])
+    return user
 
 
 @pytest.fixture
@@ -138,6 +148,7 @@ def test_many_pollers_and_double_presses_over_two_processes(servers, sim, staff)
     for thread in threads:
         thread.join(timeout=60)
     elapsed = time.monotonic() - started
+    assert not any(thread.is_alive() for thread in threads), "a poller did not end within 60 s"
 
     requests_made = sum(statuses.values())
     per_task = Counter(task_id for batch in sim.list_batches for task_id in batch)
@@ -180,6 +191,7 @@ def test_many_pollers_and_double_presses_over_two_processes(servers, sim, staff)
             thread.start()
         for thread in press_threads:
             thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in press_threads), "a press did not end within 60 s"
         locations[(parent, custom_id)] = answers
 
     print(f"presses: {len(pairs)} buttons x {PRESSES}; relay action calls {sim.calls['action']}")
@@ -207,6 +219,13 @@ def test_many_pollers_and_double_presses_over_two_processes(servers, sim, staff)
 
 
 # ---- helpers ---------------------------------------------------------------------
+
+
+def _project_password_hasher():
+    """The preferred hasher of the settings module the servers run (mjdash.settings), as is."""
+    import mjdash.settings as project
+
+    return import_string(getattr(project, "PASSWORD_HASHERS", global_settings.PASSWORD_HASHERS)[0])()
 
 
 def _buttons(parent: str, *labels: str) -> list[str]:

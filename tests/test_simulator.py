@@ -30,6 +30,7 @@ def sim():
 
 
 def list_tasks(sim, ids, **kwargs):
+    kwargs.setdefault("timeout", 5)
     return requests.post(
         f"{sim.base_url}/mj/task/list-by-condition", json={"ids": ids}, headers=AUTH, **kwargs
     )
@@ -124,14 +125,16 @@ def test_an_unknown_id_fetches_as_null(sim):
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"}, {"mj-api-secret": "nope"}])
 def test_a_missing_or_wrong_key_is_refused_with_401_json(sim, headers):
-    response = requests.post(f"{sim.base_url}/mj/task/list-by-condition", json={"ids": []}, headers=headers)
+    response = requests.post(
+        f"{sim.base_url}/mj/task/list-by-condition", json={"ids": []}, headers=headers, timeout=5
+    )
     assert response.status_code == 401
     assert response.json() == {"error": "invalid api key"}
 
 
 def test_the_key_is_also_accepted_as_mj_api_secret(sim):
     response = requests.post(
-        f"{sim.base_url}/mj/task/list-by-ids", json={"ids": []}, headers={"mj-api-secret": KEY}
+        f"{sim.base_url}/mj/task/list-by-ids", json={"ids": []}, headers={"mj-api-secret": KEY}, timeout=5
     )
     assert response.status_code == 200 and response.json() == []
 
@@ -152,7 +155,7 @@ def test_listing_returns_known_ids_only_and_records_each_batch(sim):
 
 def test_a_mode_prefix_before_mj_is_served_too(sim):
     response = requests.post(
-        f"{sim.base_url}/mj-fast/mj/task/list-by-condition", json={"ids": []}, headers=AUTH
+        f"{sim.base_url}/mj-fast/mj/task/list-by-condition", json={"ids": []}, headers=AUTH, timeout=5
     )
     assert response.status_code == 200
 
@@ -163,6 +166,7 @@ def test_a_malformed_list_body_is_a_400_envelope(sim, body):
         f"{sim.base_url}/mj/task/list-by-condition",
         data=body,
         headers={**AUTH, "Content-Type": "application/json"},
+        timeout=5,
     )
     assert response.status_code == 400
     assert response.json()["code"] == 4
@@ -220,7 +224,7 @@ def test_faults_only_hit_their_routes_and_count(sim):
     sim.set_fault("500", times=2, routes=("fetch",))
     assert list_tasks(sim, [task_id]).status_code == 200
     url = f"{sim.base_url}/mj/task/{task_id}/fetch"
-    assert [requests.get(url, headers=AUTH).status_code for _ in range(3)] == [500, 500, 200]
+    assert [requests.get(url, headers=AUTH, timeout=5).status_code for _ in range(3)] == [500, 500, 200]
     sim.set_fault("500", times=3)
     sim.clear_faults()
     assert list_tasks(sim, [task_id]).status_code == 200
@@ -253,9 +257,9 @@ def test_an_image_url_expires_a_day_after_the_task_finished(sim):
     sim.clock.advance(5)
     url = fetch(sim, task_id)["imageUrl"]
     sim.clock.advance(86400 - 10)
-    assert requests.get(url).status_code == 200
+    assert requests.get(url, timeout=5).status_code == 200
     sim.clock.advance(20)
-    gone = requests.get(url)
+    gone = requests.get(url, timeout=5)
     assert gone.status_code == 404 and "no longer available" in gone.text
 
 
@@ -263,7 +267,7 @@ def test_a_tampered_image_url_is_refused(sim):
     task_id = sim.add_task(run=1)
     sim.clock.advance(5)
     url = fetch(sim, task_id)["imageUrl"]
-    assert requests.get(url.replace("ex=", "ex=f")).status_code == 404
+    assert requests.get(url.replace("ex=", "ex=f"), timeout=5).status_code == 404
 
 
 # ---- submitting -------------------------------------------------------------------------
@@ -337,11 +341,11 @@ def test_vary_region_goes_through_modal_then_runs(sim):
 def test_cancel_stops_a_running_task_but_not_a_finished_one(sim):
     running, finished = sim.add_task(run=100), sim.add_task(run=1)
     sim.clock.advance(10)
-    cancel = requests.post(f"{sim.base_url}/mj/task/{running}/cancel", headers=AUTH).json()
+    cancel = requests.post(f"{sim.base_url}/mj/task/{running}/cancel", headers=AUTH, timeout=5).json()
     assert cancel["code"] == 1
     sim.clock.advance(500)
     assert fetch(sim, running)["status"] == "CANCEL"
-    refused = requests.post(f"{sim.base_url}/mj/task/{finished}/cancel", headers=AUTH).json()
+    refused = requests.post(f"{sim.base_url}/mj/task/{finished}/cancel", headers=AUTH, timeout=5).json()
     assert refused["code"] == 4
     assert sim.calls["cancel"] == 2
 
@@ -367,4 +371,4 @@ def test_the_seed_has_a_task_in_every_state_and_progress_rises():
 
 def test_the_simulator_imports_without_django():
     code = "import sys, tasks_app.simulator; assert 'django' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

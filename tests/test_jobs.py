@@ -1,0 +1,117 @@
+"""Background work with real workers: `manage.py db_worker` processes on the
+test database, the relay simulator on loopback, no page open unless a test
+opens one."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from tasks_app import services
+from tasks_app.models import TaskImage
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def wait_until(condition, *, timeout: float = 60.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def _archived(task_ids) -> int:
+    return TaskImage.objects.filter(task_id__in=task_ids, state=TaskImage.State.OK).count()
+
+
+def test_a_task_that_finishes_with_no_page_open_is_archived_before_its_link_expires(
+    workers, simulator, logged_in
+):
+    task_id = simulator.add_task(prompt="a fox in the snow", action="UPSCALE", queued=0.0, run=20.0)
+    simulator.clock.advance(5)
+    services.task_lookup(ids=[task_id])  # someone pasted it while it ran, then closed the tab
+    workers.start(1)
+
+    simulator.clock.advance(30)  # it finishes at the relay; no page is open
+    wait_until(lambda: _archived([task_id]) == 1, what="the worker to follow and archive it")
+
+    link = simulator.payload(task_id)["imageUrl"]
+    simulator.clock.advance(3 * 86400)  # the relay's link expires
+    assert requests.get(link, timeout=5).status_code == 404
+    page = logged_in.get("/tasks/", {"ids": task_id}).content.decode()
+    signed = page.split(f"/tasks/{task_id}/thumb.webp?v=", 1)[1].split('"', 1)[0]
+    thumb = logged_in.get(f"/tasks/{task_id}/thumb.webp?v={signed}")
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/webp"
+
+
+def test_a_hundred_tasks_finishing_at_once_are_archived_by_two_workers_one_download_each(
+    workers, simulator
+):
+    ids = [simulator.add_task(prompt=f"fox {n}", action="UPSCALE", queued=0.0, run=10.0) for n in range(100)]
+    simulator.clock.advance(2)
+    services.task_lookup(ids=ids)
+    simulator.reset_counters()
+    workers.start(2)
+
+    simulator.clock.advance(60)
+    wait_until(lambda: _archived(ids) == 100, timeout=120, what="100 archived images")
+
+    assert simulator.calls["image"] == 100
+    assert TaskImage.objects.filter(task_id__in=ids).count() == 100
+
+
+def test_pages_and_thumbnails_answer_at_once_and_never_download(workers, simulator, logged_in):
+    simulator.timeout_sleep = 5.0  # the image host is slow...
+    simulator.set_fault("timeout", routes="image", times=50)
+    task_id = simulator.add_task(prompt="slow host", action="UPSCALE", queued=0.0, run=1.0)
+    simulator.clock.advance(30)  # finished before anyone looked; no worker runs yet
+
+    page = logged_in.get("/tasks/", {"ids": task_id})
+    thumb = logged_in.get(f"/tasks/{task_id}/thumb.webp")
+    detail = logged_in.get(f"/tasks/{task_id}/")
+
+    assert simulator.calls["image"] == 0  # ...and no request waited for it
+    assert page.status_code == 200 and "archiving the image" in page.content.decode()
+    assert f'data-poll-id="{task_id}"' in page.content.decode()  # the poller will swap it in
+    assert thumb.status_code == 503 and thumb["Retry-After"]
+    assert detail.status_code == 200 and "archiving the image" in detail.content.decode()
+
+    simulator.clear_faults()
+    workers.start(1)
+    wait_until(lambda: _archived([task_id]) == 1, what="the worker to archive it")
+    assert logged_in.get(f"/tasks/{task_id}/thumb.webp").status_code == 200
+
+
+def test_a_worker_killed_mid_download_leaves_no_half_file_and_the_next_one_finishes(
+    workers, simulator, settings
+):
+    settings.MJ_CLAIM_SECONDS = 2.0
+    settings.MJ_IMAGE_TIMEOUT = 60.0
+    simulator.timeout_sleep = 30.0
+    simulator.set_fault("timeout", routes="image", times=1)  # the first download hangs
+    task_id = simulator.add_task(prompt="interrupted", action="UPSCALE", queued=0.0, run=1.0)
+    simulator.clock.advance(30)
+    services.task_lookup(ids=[task_id])
+    first = workers.start(1).processes[0]
+    wait_until(
+        lambda: TaskImage.objects.filter(task_id=task_id, state=TaskImage.State.RUNNING).exists(),
+        what="the download to start",
+    )
+
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    workers.start(1)
+
+    wait_until(lambda: _archived([task_id]) == 1, timeout=60, what="the next worker to take over")
+    image = TaskImage.objects.get(task_id=task_id)
+    assert TaskImage.objects.filter(task_id=task_id).count() == 1
+    assert default_storage.size(image.original) == image.bytes
+    for path in Path(settings.MEDIA_ROOT).rglob("*.*"):
+        Image.open(path).verify()  # every file stored is whole
