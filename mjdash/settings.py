@@ -214,6 +214,9 @@ MJ_RECENT_TASKS = envint("MJ_RECENT_TASKS", 24, minimum=0)  # IDs remembered per
 MJ_PRESS_WINDOW_SECONDS = envfloat("MJ_PRESS_WINDOW_SECONDS", 10.0, minimum=0)
 MJ_PRESS_RATE, MJ_PRESS_RATE_LIMIT = envrate("MJ_PRESS_RATE", "20/min")
 MJ_MASK_MAX_BYTES = envint("MJ_MASK_MAX_BYTES", 8 * 1024 * 1024, minimum=1)  # a Vary (Region) mask upload
+# A press is sent by a background job; the request waits this long for its
+# answer, then answers "sent" and the page asks again until the relay answers.
+MJ_PRESS_ANSWER_SECONDS = envfloat("MJ_PRESS_ANSWER_SECONDS", 1.0, minimum=0)
 
 # ---- Live updates: polling, shared freshness, stalls, the notify hook ------------
 # One poller per page asks every MJ_POLL_INTERVAL s, backing off up to
@@ -287,7 +290,7 @@ TASKS = {
         }[MJ_TASK_BACKEND],
     }
 }
-if MJ_TASK_BACKEND == "rq":
+if REDIS_URL:  # the RQ queue (and `manage.py rqworker`) is there whenever Redis is
     INSTALLED_APPS.append("django_rq")
     RQ_QUEUES = {"default": {"URL": REDIS_URL}}
 MJ_FOLLOW_SECONDS = envfloat("MJ_FOLLOW_SECONDS", 2.0, above=0)

@@ -1,6 +1,6 @@
 """Background work through Django's Tasks framework (django.tasks).
 
-Two kinds of job, run by workers (`manage.py db_worker`, or `rqworker` with
+Three kinds of job, run by workers (`manage.py db_worker`, or `rqworker` with
 the RQ backend) so that no page waits on them and nothing waits for a page:
 
 - `follow_tick`: one tick of following every unfinished task the dashboard
@@ -8,6 +8,8 @@ the RQ backend) so that no page waits on them and nothing waits for a page:
   sweeps images that need a job. While anything may still change, each tick
   schedules the next. One chain of ticks at a time, kept by a `Lease` row.
 - `image_archive`: one claimed image: download, thumbnail, quadrants.
+- `press_send`: one claimed button press (or MODAL form), sent to the relay;
+  the page that pressed waits about a second for it, then asks again.
 
 services.py enqueues these after storing what the relay said, and these jobs
 call services to ask the relay: the two modules use each other at call time.
@@ -26,6 +28,7 @@ from django.tasks import default_task_backend, task
 from django.utils import timezone
 
 from tasks_app import relay, selectors, services
+from tasks_app.buttons import presses
 from tasks_app.images import archive
 from tasks_app.models import Lease, Task
 
@@ -33,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 FOLLOW_LEASE = "follow"
 FOLLOW_ALIVE_KEY = "mjdash:follow-alive"
-URGENT = 10  # follow ticks go before image downloads where the backend orders by priority
+URGENT = 10
 
 
 @task
@@ -62,11 +65,21 @@ def image_archive(task_id: str, index: int, token: str) -> str:
     return outcome
 
 
+@task
+def press_send(press_id: int, prompt: str | None = None, mask: str = "") -> str:
+    """Send one claimed press to the relay (paid); its new tasks are then followed."""
+    outcome = presses.send(press_id=press_id, prompt=prompt, mask=mask)
+    follow_soon()
+    return outcome
+
+
 def images_archive_soon(*, tasks: list[Task]) -> int:
     """Claim the images of these finished tasks that need it, one job each."""
     claims = archive.images_claim(tasks=[t for t in tasks if t.image_sources])
     for claim in claims:
         image_archive.enqueue(claim.task_id, claim.index, claim.token)
+    if claims:
+        follow_soon()  # its ticks take over from a worker that dies mid-download
     return len(claims)
 
 
@@ -107,10 +120,13 @@ def _follow_next(token: str) -> None:
 
 
 def _enqueue_tick(token: str, run_after) -> None:
-    options = {"run_after": run_after}
-    if default_task_backend.supports_priority:
-        options["priority"] = URGENT
-    follow_tick.using(**options).enqueue(token)
+    urgent(follow_tick).using(run_after=run_after).enqueue(token)
+
+
+def urgent(job):
+    """The job ahead of image downloads, where the backend orders by priority:
+    a person waits for a press, and every page for the ticks."""
+    return job.using(priority=URGENT) if default_task_backend.supports_priority else job
 
 
 def _lease_take(name: str, token: str, *, until, now) -> bool:

@@ -30,6 +30,9 @@ urlpatterns = [
     path("tasks/<task_id:task_id>/action", buttons.task_action, name="task_action"),
     path("tasks/<task_id:task_id>/modal", buttons.task_modal, name="task_modal"),
     path("tasks/<task_id:task_id>/cancel", buttons.task_cancel, name="task_cancel"),
+    path(
+        "tasks/<task_id:task_id>/presses/<int:press_id>", buttons.task_press_status, name="task_press_status"
+    ),
     path("tasks/<task_id:task_id>/thumb.webp", images.task_thumb, name="task_thumb"),
     path("tasks/<task_id:task_id>/image", images.task_image, name="task_image"),
     path("tasks/<task_id:task_id>/image/status", images.task_image_status, name="task_image_status"),

@@ -86,11 +86,18 @@ class Workers:
         self.settings = settings
         self.processes: list[subprocess.Popen] = []
 
-    def start(self, count: int = 1) -> "Workers":
+    def start(self, count: int = 1, *, backend: str = "database") -> "Workers":
+        """Start `count` worker processes: `db_worker`, or with backend "rq" `rqworker`."""
+        if backend == "rq":
+            self.settings.MJ_TASK_BACKEND = "rq"
+            self.settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+            command = ["rqworker", "default", "--with-scheduler", "--job-class", "django_tasks_rq.Job"]
+        else:
+            command = ["db_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"]
         env = {**os.environ, **self._env()}
         for _ in range(count):
-            command = [sys.executable, str(MANAGE), "db_worker", "--interval", "0.1", "--no-startup-delay"]
-            self.processes.append(subprocess.Popen(command, env=env))  # noqa: S603
+            process = subprocess.Popen([sys.executable, str(MANAGE), *command], env=env)  # noqa: S603
+            self.processes.append(process)
         return self
 
     def stop(self) -> None:
@@ -113,7 +120,7 @@ class Workers:
             database_url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         env = {
             "DATABASE_URL": database_url,
-            "MJ_TASK_BACKEND": "database",
+            "MJ_TASK_BACKEND": s.MJ_TASK_BACKEND,
             "MJ_API_BASE": s.MJ_API_BASE,
             "MJ_API_KEY": s.MJ_API_KEY,
             "MEDIA_ROOT": str(s.MEDIA_ROOT),
@@ -130,9 +137,8 @@ class Workers:
             "MJ_IMAGE_RETRY_BACKOFF",
         ):
             env[name] = str(getattr(s, name))
-        location = s.CACHES["default"].get("LOCATION")
-        if "redis" in s.CACHES["default"]["BACKEND"].lower() and location:
-            env["REDIS_URL"] = location
+        if getattr(s, "REDIS_URL", ""):
+            env["REDIS_URL"] = s.REDIS_URL  # this xdist worker's own database
         return env
 
 
@@ -355,8 +361,9 @@ def pytest_configure(config):
         return
     url = _redis_url_for_worker(settings.REDIS_URL, worker)
     caches = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": url}}
-    # For the whole run; test_multiprocess hands settings.REDIS_URL to its servers.
-    override_settings(REDIS_URL=url, CACHES=caches).enable()
+    # For the whole run; test_multiprocess hands settings.REDIS_URL to its servers,
+    # tests/test_jobs.py its RQ workers.
+    override_settings(REDIS_URL=url, CACHES=caches, RQ_QUEUES={"default": {"URL": url}}).enable()
 
 
 def pytest_report_header(config):

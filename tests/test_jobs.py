@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from tasks_app import services
-from tasks_app.models import TaskImage
+from tasks_app.models import Press, Task, TaskImage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,14 +51,19 @@ def test_a_task_that_finishes_with_no_page_open_is_archived_before_its_link_expi
     assert thumb.status_code == 200 and thumb["Content-Type"] == "image/webp"
 
 
+@pytest.mark.parametrize("backend", ["database", "rq"])
 def test_a_hundred_tasks_finishing_at_once_are_archived_by_two_workers_one_download_each(
-    workers, simulator
+    workers, simulator, settings, backend
 ):
+    if backend == "rq" and not getattr(settings, "REDIS_URL", ""):
+        pytest.skip("RQ workers need Redis: the PostgreSQL + Redis pass runs this")
     ids = [simulator.add_task(prompt=f"fox {n}", action="UPSCALE", queued=0.0, run=10.0) for n in range(100)]
     simulator.clock.advance(2)
+    if backend == "rq":
+        workers.start(0, backend="rq")  # enqueue through RQ from here on, as the web processes would
     services.task_lookup(ids=ids)
     simulator.reset_counters()
-    workers.start(2)
+    workers.start(2, backend=backend)
 
     simulator.clock.advance(60)
     wait_until(lambda: _archived(ids) == 100, timeout=120, what="100 archived images")
@@ -115,3 +120,33 @@ def test_a_worker_killed_mid_download_leaves_no_half_file_and_the_next_one_finis
     assert default_storage.size(image.original) == image.bytes
     for path in Path(settings.MEDIA_ROOT).rglob("*.*"):
         Image.open(path).verify()  # every file stored is whole
+
+
+def test_a_press_answers_at_once_and_the_worker_sends_it(workers, simulator, user, client, settings):
+    settings.MJ_PRESS_ANSWER_SECONDS = 0.2
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
+    grid = simulator.add_task(prompt="a lighthouse", queued=0.0, run=1.0)
+    simulator.clock.advance(120)
+    services.task_lookup(ids=[grid])
+    u2 = next(b["customId"] for b in Task.objects.get(pk=grid).buttons if b["label"] == "U2")
+    simulator.reset_counters()
+
+    first = client.post(f"/tasks/{grid}/action", {"custom_id": u2}, HTTP_HX_REQUEST="true")
+    second = client.post(f"/tasks/{grid}/action", {"custom_id": u2}, HTTP_HX_REQUEST="true")
+
+    assert simulator.calls["action"] == 0  # no request waited for the relay
+    press = Press.objects.get(task_id=grid, custom_id=u2)
+    status_url = f"/tasks/{grid}/presses/{press.pk}"
+    for answer in (first, second):
+        assert answer.status_code == 200
+        assert f'hx-get="{status_url}"' in answer.content.decode()
+
+    workers.start(1)
+    wait_until(lambda: Press.objects.get(pk=press.pk).state == Press.State.DONE, what="the press to be sent")
+    child = Task.objects.get(parent_id=grid)
+    settled = client.get(status_url, HTTP_HX_REQUEST="true").content.decode()
+    assert child.id in settled and 'hx-swap-oob="afterbegin:#task-grid"' in settled
+    assert "hx-get" not in settled.split("<div", 1)[0]  # it stops asking
+    assert simulator.calls["action"] == 1  # a double press, sent once

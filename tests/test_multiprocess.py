@@ -74,7 +74,8 @@ def staff(django_user_model):
 
 @pytest.fixture
 def servers(services_or_skip, sim, staff, tmp_path):
-    """Two app servers (A: scripts/prod with 2 workers, B: gunicorn with 1), torn down after."""
+    """Two app servers (A: scripts/prod with 2 workers, B: gunicorn with 1) and two RQ
+    workers, torn down after."""
     env = _server_env(sim, tmp_path)
     started: list[tuple[subprocess.Popen, Path]] = []
     try:
@@ -96,6 +97,18 @@ def servers(services_or_skip, sim, staff, tmp_path):
         ]
         started.append(_spawn(gunicorn, env, b_port, tmp_path / "b.log", workers=1))
         _wait_ready(b_port, started[-1])
+        # Two background workers over Redis, as on more machines: they send the presses.
+        for n in range(2):
+            rqworker = [
+                str(ROOT / ".venv" / "bin" / "python"),
+                "manage.py",
+                "rqworker",
+                "default",
+                "--with-scheduler",
+                "--job-class",
+                "django_tasks_rq.Job",
+            ]
+            started.append(_spawn(rqworker, env, 0, tmp_path / f"rq{n}.log", workers=0))
         yield [f"http://127.0.0.1:{a_port}", f"http://127.0.0.1:{b_port}"]
     finally:
         for proc, _log in started:
@@ -254,6 +267,10 @@ def _server_env(sim: Simulator, tmp_path: Path) -> dict[str, str]:
             "MJ_API_KEY": API_KEY,
             "MJ_FRESHNESS_SECONDS": str(FRESHNESS),
             "MJ_PRESS_RATE": "10000/min",
+            "MJ_TASK_BACKEND": "rq",
+            # Every press of a burst is answered with the same child: wait for the
+            # relay's answer here rather than get "sent" and ask again.
+            "MJ_PRESS_ANSWER_SECONDS": "10",
             "MJ_IMAGE_ALLOW_LOOPBACK": "1",
             "STATIC_ROOT": str(tmp_path / "static"),
             "MEDIA_ROOT": str(tmp_path / "media"),

@@ -17,8 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tasks_app import relay, services
+from tasks_app.buttons.rows import button_label
 from tasks_app.models import Press, Task
 from tasks_app.relay import Code, Status, SubmitResult
+
+MODAL_KEY = "::modal"  # the Press key of a MODAL form's submit
 
 
 @dataclass
@@ -30,10 +33,12 @@ class PressOutcome:
     modal: Task | None = None
     message: str = ""
     duplicate: bool = False
+    pending: bool = False  # the relay has not answered yet: the page asks again
+    press_id: int | None = None
 
     @property
     def ok(self) -> bool:
-        return bool(self.children or self.modal)
+        return bool(self.children or self.modal or self.pending)
 
 
 def pending_limit() -> float:
@@ -61,15 +66,50 @@ def claim(*, task: Task, key: str, user) -> tuple[Press, bool]:
         return press, True
 
 
-def wait(press: Press) -> Press:
-    """Wait for the request that owns this press to finish, then share its outcome."""
-    deadline = press.created + timedelta(seconds=pending_limit())
+def wait(press: Press, seconds: float) -> Press:
+    """Wait a moment for the job that sends this press; a page never waits longer.
+
+    A press still pending afterwards is answered as accepted, and the page asks
+    again until it settles.
+    """
+    deadline = min(
+        timezone.now() + timedelta(seconds=seconds), press.created + timedelta(seconds=pending_limit())
+    )
     while press.state == Press.State.PENDING and timezone.now() < deadline:
         time.sleep(0.05)
         press.refresh_from_db()
     if press.state == Press.State.PENDING:
-        press.message = _("This button is still being submitted; look again in a moment.")
+        press.message = _("Sent to the relay; the new task appears here when it answers.")
     return press
+
+
+def send(*, press_id: int, prompt: str | None = None, mask: str = "") -> str:
+    """The job's part: send one claimed press to the relay (paid) and record the answer."""
+    press = (
+        Press.objects.select_related("task", "user").filter(pk=press_id, state=Press.State.PENDING).first()
+    )
+    if press is None:
+        return "settled"
+    task = press.task
+    try:
+        if press.custom_id == MODAL_KEY:
+            answer = relay.submit_modal(
+                task.id, prompt=prompt or "", mask_base64=mask, notify_hook=services.notify_hook_url()
+            )
+            lineage = {
+                "parent": task.parent or task,
+                "pressed_custom_id": task.pressed_custom_id,
+                "pressed_label": task.pressed_label,
+            }
+        else:
+            answer = relay.submit_action(task.id, press.custom_id, notify_hook=services.notify_hook_url())
+            label = button_label(task.buttons, press.custom_id)
+            lineage = {"parent": task, "pressed_custom_id": press.custom_id, "pressed_label": label[:80]}
+    except relay.UpstreamError as exc:
+        fail(press, str(exc))
+        return "failed"
+    settle(press, answer, {**lineage, "pressed_by": press.user}, prompt=prompt or "")
+    return "sent"
 
 
 def fail(press: Press, message: str, code: int | None = None) -> Press:
@@ -168,7 +208,15 @@ def outcome(press: Press, task: Task, duplicate: bool = False) -> PressOutcome:
     found = Task.objects.for_display().in_bulk(press.child_ids)
     children = [found[i] for i in press.child_ids if i in found]
     modal = Task.objects.filter(pk=press.modal_id).first() if press.modal_id else None
-    return PressOutcome(task=task, children=children, modal=modal, message=press.message, duplicate=duplicate)
+    return PressOutcome(
+        task=task,
+        children=children,
+        modal=modal,
+        message=press.message,
+        duplicate=duplicate,
+        pending=press.state == Press.State.PENDING,
+        press_id=press.pk,
+    )
 
 
 def refusal(answer: SubmitResult) -> str:

@@ -16,17 +16,14 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tasks_app import relay, services
+from tasks_app import jobs, relay
 from tasks_app.buttons import masks
 from tasks_app.buttons.permissions import user_can_press
-from tasks_app.buttons.presses import PressOutcome, claim, fail, outcome, refusal, settle, wait
-from tasks_app.buttons.rows import button_label
-from tasks_app.models import Task
+from tasks_app.buttons.presses import MODAL_KEY, PressOutcome, claim, outcome, refusal, wait
+from tasks_app.models import Press, Task
 from tasks_app.relay import Code, Status
 
 logger = logging.getLogger(__name__)
-
-MODAL_KEY = "::modal"  # the Press key of a MODAL form's submit
 
 
 class PressRefused(Exception):
@@ -62,22 +59,11 @@ def task_press_button(*, task_id: str, custom_id: str, user) -> PressOutcome:
     buttons = task.buttons if isinstance(task.buttons, list) else []
     if not custom_id or custom_id not in {b.get("customId") for b in buttons if isinstance(b, dict)}:
         raise PressRefused(_("That is not one of this task's buttons."))
-    label = button_label(buttons, custom_id)
     _check_rate(user)
     press, owner = claim(task=task, key=custom_id, user=user)
-    if not owner:
-        return outcome(wait(press), task, duplicate=True)
-    try:
-        answer = relay.submit_action(task.id, custom_id, notify_hook=services.notify_hook_url())
-    except relay.UpstreamError as exc:
-        return outcome(fail(press, str(exc)), task)
-    lineage = {
-        "parent": task,
-        "pressed_by": user,
-        "pressed_custom_id": custom_id,
-        "pressed_label": label[:80],
-    }
-    return outcome(settle(press, answer, lineage), task)
+    if owner:
+        jobs.urgent(jobs.press_send).enqueue(press.pk)
+    return outcome(wait(press, settings.MJ_PRESS_ANSWER_SECONDS), task, duplicate=not owner)
 
 
 def task_submit_modal(
@@ -99,22 +85,18 @@ def task_submit_modal(
         raise PressRefused(str(exc)) from exc
     _check_rate(user)
     press, owner = claim(task=task, key=MODAL_KEY, user=user)
-    if not owner:
-        return outcome(wait(press), task, duplicate=True)
-    prompt = prompt.strip() or task.properties.get("finalPrompt") or task.prompt
-    try:
-        answer = relay.submit_modal(
-            task.id, prompt=prompt, mask_base64=mask, notify_hook=services.notify_hook_url()
-        )
-    except relay.UpstreamError as exc:
-        return outcome(fail(press, str(exc)), task)
-    lineage = {
-        "parent": task.parent or task,
-        "pressed_by": user,
-        "pressed_custom_id": task.pressed_custom_id,
-        "pressed_label": task.pressed_label,
-    }
-    return outcome(settle(press, answer, lineage, prompt=prompt), task)
+    if owner:
+        prompt = prompt.strip() or task.properties.get("finalPrompt") or task.prompt
+        jobs.urgent(jobs.press_send).enqueue(press.pk, prompt, mask)
+    return outcome(wait(press, settings.MJ_PRESS_ANSWER_SECONDS), task, duplicate=not owner)
+
+
+def task_press_status(*, task_id: str, press_id: int) -> PressOutcome:
+    """Where a press of this task stands now (a page asks until it settles)."""
+    press = Press.objects.filter(pk=press_id, task_id=task_id).select_related("task").first()
+    if press is None:
+        raise UnknownTask(_("No such press."))
+    return outcome(press, press.task)
 
 
 def task_cancel(*, task_id: str, user) -> PressOutcome:

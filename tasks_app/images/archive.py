@@ -81,7 +81,8 @@ def images_claim(*, tasks: list[Task]) -> list[Claim]:
         "pk", "task_id", "index", "claim", "state", "claimed_until", "retry_at"
     )
     claims = []
-    for pk, task_id, index, claim, state, claimed_until, retry_at in rows:
+    # Main images first: they are what the cards show.
+    for pk, task_id, index, claim, state, claimed_until, retry_at in sorted(rows, key=lambda row: row[2]):
         if (task_id, index) not in wanted:
             continue
         if claim == token and state == TaskImage.State.QUEUED:

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from tasks_app.buttons import services as buttons
 from tasks_app.buttons.presses import PressOutcome
@@ -46,6 +46,16 @@ def task_modal(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     return _answer(request, outcome)
 
 
+@require_GET
+def task_press_status(request: HtmxHttpRequest, task_id: str, press_id: int) -> HttpResponse:
+    """Where a press stands: what a "sent" answer asks for until the relay has answered."""
+    try:
+        outcome = buttons.task_press_status(task_id=task_id, press_id=press_id)
+    except buttons.PressRefused as refused:
+        return _refused(request, refused, task_id)
+    return _answer(request, outcome)
+
+
 @require_POST
 def task_cancel(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     try:
@@ -64,6 +74,9 @@ def _answer(request: HtmxHttpRequest, outcome: PressOutcome) -> HttpResponse:
         return go(request, reverse("task_detail", args=[outcome.modal.id]))
     if request.htmx:
         return render(request, "tasks/components.html#press_result", {"outcome": outcome})
+    if outcome.pending:
+        messages.info(request, outcome.message)
+        return redirect(_back(request, outcome.task.id))
     if not outcome.children:
         messages.error(request, outcome.message)
         return redirect(_back(request, outcome.task.id))

@@ -54,7 +54,7 @@ class Command(BaseCommand):
             "MJ_IMAGE_ALLOW_LOOPBACK": "1" if settings.MJ_IMAGE_ALLOW_LOOPBACK else "0",
         }
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        worker = subprocess.Popen([*manage, "db_worker", "--interval", "0.5"], env=env)  # noqa: S603
+        worker = subprocess.Popen([*manage, "db_worker", "--interval", "0.5", "--no-reload"], env=env)  # noqa: S603
         atexit.register(_stop, worker)
         # runserver ends on Ctrl+C (atexit runs); make a TERM end it the same way.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
