@@ -150,3 +150,31 @@ def test_a_press_answers_at_once_and_the_worker_sends_it(workers, simulator, use
     assert child.id in settled and 'hx-swap-oob="afterbegin:#task-grid"' in settled
     assert "hx-get" not in settled.split("<div", 1)[0]  # it stops asking
     assert simulator.calls["action"] == 1  # a double press, sent once
+
+
+def test_a_passing_image_host_failure_is_tried_again_by_itself(workers, simulator, settings):
+    settings.MJ_IMAGE_RETRY_BACKOFF = 0.5
+    simulator.set_fault("500", routes="image", times=1)
+    task_id = simulator.add_task(prompt="flaky host", action="UPSCALE", queued=0.0, run=1.0)
+    simulator.clock.advance(30)
+    services.task_lookup(ids=[task_id])
+    workers.start(1)
+
+    wait_until(lambda: _archived([task_id]) == 1, what="the retry to archive it")
+    image = TaskImage.objects.get(task_id=task_id)
+    assert image.tries == 1 and image.retry_at is None
+    assert simulator.calls["image"] == 2
+
+
+def test_an_expired_link_is_fetched_again_from_the_relay_before_the_download_is_retried(workers, simulator):
+    simulator.resign_urls = True  # a fresh answer carries a link valid from now
+    task_id = simulator.add_task(prompt="late archive", action="UPSCALE", queued=0.0, run=1.0)
+    simulator.clock.advance(30)
+    services.task_lookup(ids=[task_id])  # stored with a link valid for about a day; no worker yet
+    simulator.clock.advance(3 * 86400)  # the stored link has expired by the time a worker runs
+    simulator.reset_counters()
+    workers.start(1)
+
+    wait_until(lambda: _archived([task_id]) == 1, what="a fresh link to be archived")
+    assert simulator.calls["list"] >= 1  # the relay was asked for the task again
+    assert simulator.calls["image"] == 2  # the expired link, then the fresh one

@@ -58,6 +58,9 @@ class Simulator:
         self.latency = 0.0
         self.timeout_sleep = 5.0
         self.url_ttl = 86400.0
+        # Some relays sign their image links afresh on every answer: a task asked
+        # again then carries a link valid from now (others keep the finish time's).
+        self.resign_urls = False
         self.queued_seconds = 2.0
         self.run_seconds = 20.0
         # Button behaviour (see jobs.action): "plus" answers 21 with a new MODAL
@@ -288,6 +291,8 @@ class Simulator:
 
     def _url(self, task: SimTask, suffix: str, when: float, ttl: float | None = None) -> str:
         ttl = self.url_ttl if ttl is None else ttl
+        if self.resign_urls:
+            when = max(when, self.clock.now())
         words = re.findall(r"[a-z0-9]+", (task.prompt_en or task.prompt).lower())[:6]
         stem = "mjdash_" + ("_".join(words) or "image") + "_" + task.hash
         path = f"/attachments/{quote(task.id, safe='')}/{stem}{suffix}.png"
