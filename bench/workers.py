@@ -80,7 +80,7 @@ while TaskImage.objects.filter(state="ok").count() < 5 * len(ids) and time.monot
     time.sleep(0.1)
 everything = time.monotonic() - finished
 for w in workers: w.terminate()
-print(f"workers={n_workers}: all {{len(served)}} thumbnails served {{thumbs:.1f}} s after the tasks finished; "
+print(f"workers={n_workers}: all {{len(served)}} thumbnails served {{thumbs:.1f}} s after they finished; "
       f"all {{TaskImage.objects.filter(state='ok').count()}} images archived after {{everything:.1f}} s; "
       f"image downloads {{sim.calls['image']}}, relay list calls {{sim.calls['list']}}")
 sim.stop()
