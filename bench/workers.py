@@ -88,7 +88,8 @@ while TaskImage.objects.filter(state="ok").count() < 5 * len(ids) and time.monot
     time.sleep(0.1)
 everything = time.monotonic() - finished
 for w in workers: w.terminate()
-print(f"workers={n_workers}{{' (host warm)' if {warm!r} else ''}}: all {{len(served)}} thumbnails served {{thumbs:.1f}} s after they finished; "
+label = "workers={n_workers}" + (" (host warm)" if {warm!r} else "")
+print(f"{{label}}: all {{len(served)}} thumbnails served {{thumbs:.1f}} s after they finished; "
       f"all {{TaskImage.objects.filter(state='ok').count()}} images archived after {{everything:.1f}} s; "
       f"image downloads {{sim.calls['image']}}, relay list calls {{sim.calls['list']}}")
 sim.stop()
