@@ -201,6 +201,11 @@ MJ_READ_TIMEOUT = envfloat("MJ_READ_TIMEOUT", 20.0, above=0)
 MJ_RETRIES = envint("MJ_RETRIES", 2, minimum=0)
 MJ_RETRY_BACKOFF = envfloat("MJ_RETRY_BACKOFF", 0.5, minimum=0)
 MJ_RETRY_AFTER_MAX = envfloat("MJ_RETRY_AFTER_MAX", 5.0, minimum=0)
+# The timeouts bound one connect and one read; MJ_RELAY_DEADLINE bounds a whole
+# call, retries and waits included, however slowly the relay trickles its answer
+# (a lookup's batches share one). MJ_RELAY_MAX_BYTES caps an answer while it is read.
+MJ_RELAY_DEADLINE = envfloat("MJ_RELAY_DEADLINE", MJ_CONNECT_TIMEOUT + MJ_READ_TIMEOUT + 2, above=0)
+MJ_RELAY_MAX_BYTES = envint("MJ_RELAY_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 MJ_MAX_IDS = envint("MJ_MAX_IDS", 500, minimum=1)  # most IDs one paste may hold
 MJ_RECENT_TASKS = envint("MJ_RECENT_TASKS", 24, minimum=0)  # IDs remembered per session for the home page
 
