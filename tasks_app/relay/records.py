@@ -15,6 +15,12 @@ from tasks_app.relay.status import is_final
 
 # Task IDs are digit strings today; the documented contract allows 64 characters.
 MAX_ID_LENGTH = 64
+# Discord's own limits on a message's buttons (components): 5 rows of 5, a
+# custom_id of at most 100 characters (we allow some slack), a label of 80.
+MAX_BUTTONS = 25
+MAX_CUSTOM_ID_LENGTH = 256
+MAX_LABEL_LENGTH = 80
+MAX_EMOJI_LENGTH = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,16 +126,22 @@ def _urls(value: Any) -> tuple[str, ...]:
 
 
 def _buttons(value: Any) -> tuple[Button, ...]:
+    """Buttons as Discord can have them: every card repeats them, so a relay's
+    oversized ones (a customId no Discord button has, a novel as a label) are
+    dropped or cut rather than sent to every page."""
     if not isinstance(value, list):
         return ()
     buttons = []
     for item in value:
-        if isinstance(item, dict) and text(item.get("customId")):
+        if len(buttons) == MAX_BUTTONS:
+            break
+        custom_id = text(item.get("customId")) if isinstance(item, dict) else ""
+        if custom_id and len(custom_id) <= MAX_CUSTOM_ID_LENGTH:
             buttons.append(
                 Button(
-                    custom_id=text(item.get("customId")),
-                    emoji=text(item.get("emoji")),
-                    label=text(item.get("label")),
+                    custom_id=custom_id,
+                    emoji=text(item.get("emoji"))[:MAX_EMOJI_LENGTH],
+                    label=text(item.get("label"))[:MAX_LABEL_LENGTH],
                     type=_int(item.get("type"), 2),
                     style=_int(item.get("style"), 2),
                 )
