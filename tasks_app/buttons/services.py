@@ -23,6 +23,7 @@ from tasks_app.buttons.presses import PressOutcome, claim, fail, outcome, refusa
 from tasks_app.buttons.rows import button_label
 from tasks_app.models import Task
 from tasks_app.relay import Code, Status
+from tasks_app.text import UnsafeText, clean_prompt
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +98,14 @@ def task_submit_modal(
             mask = ""
     except masks.MaskError as exc:
         raise PressRefused(str(exc)) from exc
+    try:  # before the paid call: text no database stores would be billed, then a 500
+        prompt = clean_prompt(prompt.strip() or str(task.properties.get("finalPrompt") or task.prompt))
+    except UnsafeText as exc:
+        raise PressRefused(str(exc)) from exc
     _check_rate(user)
     press, owner = claim(task=task, key=MODAL_KEY, user=user)
     if not owner:
         return outcome(wait(press), task, duplicate=True)
-    prompt = prompt.strip() or task.properties.get("finalPrompt") or task.prompt
     try:
         answer = relay.submit_modal(
             task.id, prompt=prompt, mask_base64=mask, notify_hook=services.notify_hook_url()

@@ -1,7 +1,8 @@
 """Plain typed records of what the relay sends, read through one normalising layer.
 
 Be liberal: a field of the wrong type degrades that field, never the record;
-the whole payload is kept as received in `raw`.
+the whole payload is kept as received in `raw`, its texts cleaned of what no
+database or page can hold (NUL, lone surrogates, nesting past 32 levels).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from tasks_app.relay.errors import BadAnswer
 from tasks_app.relay.status import is_final
+from tasks_app.text import clean_json
 
 # Task IDs are digit strings today; the documented contract allows 64 characters.
 MAX_ID_LENGTH = 64
@@ -150,9 +152,14 @@ def _buttons(value: Any) -> tuple[Button, ...]:
 
 
 def normalise_task(payload: Any) -> TaskRecord | None:
-    """Read one task object as the proxy sent it; None when it has no usable id."""
+    """Read one task object as the proxy sent it; None when it has no usable id.
+
+    Every text in it, nested ones too, is cleaned first (tasks_app/text.py), so
+    `raw` is the payload as received minus what no database or page can hold.
+    """
     if not isinstance(payload, dict):
         return None
+    payload = clean_json(payload)
     task_id = text(payload.get("id")).strip()
     if not task_id or len(task_id) > MAX_ID_LENGTH:
         return None
@@ -186,6 +193,7 @@ def normalise_task(payload: Any) -> TaskRecord | None:
 def normalise_envelope(payload: Any) -> SubmitResult:
     if not isinstance(payload, dict):
         raise BadAnswer("submit answer is not a JSON object")
+    payload = clean_json(payload)
     properties = payload.get("properties")
     return SubmitResult(
         code=_int(payload.get("code"), -1),
