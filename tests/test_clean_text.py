@@ -22,19 +22,20 @@ pytestmark = pytest.mark.django_db
 TASK_ID = "1743326750223591"
 
 
+# A list-by-condition answer as a relay may send it, with escapes json.loads accepts.
+HOSTILE_ANSWER = (
+    '[{"id": "TASK", "action": "IMAGINE", "status": "SUC\\u0000CESS", "progress": "100%",'
+    ' "prompt": "a\\u0000b\\ud800c", "description": "\\udfff", "failReason": "",'
+    ' "finishTime": 1743326760000, "imageUrl": "",'
+    ' "buttons": [{"customId": "MJ::JOB::upsample::1::abc", "label": "U\\u00001\\ud800"}],'
+    ' "properties": {"finalPrompt": "x\\u0000", "k\\u0000ey": "v\\ud800", "ratio": NaN, "deep": DEEP}}]'
+)
+
+
 def _hostile_answer() -> bytes:
-    """A list-by-condition answer as a relay may send it: escapes json.loads accepts."""
-    deep = "[" * 200 + "]" * 200
-    body = (
-        '[{"id": "%s", "action": "IMAGINE", "status": "SUC\\u0000CESS", "progress": "100%%",'
-        ' "prompt": "a\\u0000b\\ud800c", "description": "\\udfff", "failReason": "",'
-        ' "finishTime": 1743326760000, "imageUrl": "",'
-        ' "buttons": [{"customId": "MJ::JOB::upsample::1::abc", "label": "U\\u00001\\ud800"}],'
-        ' "properties": {"finalPrompt": "x\\u0000", "k\\u0000ey": "v\\ud800", "ratio": NaN, "deep": %s}}]'
-    ) % (TASK_ID, deep)
-    head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-    data = body.encode()
-    return (head % len(data)).encode() + data
+    data = HOSTILE_ANSWER.replace("TASK", TASK_ID).replace("DEEP", "[" * 200 + "]" * 200).encode()
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+    return head.encode() + data
 
 
 def test_a_task_with_nul_surrogates_nan_and_deep_json_is_stored_and_its_pages_render(logged_in, settings):
