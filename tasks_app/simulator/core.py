@@ -66,6 +66,7 @@ class Simulator:
         self.code21_dialect = "plus"
         self.tasks_per_press = 1  # > 1: one press starts several jobs, "id1,id2"
         self.forced_codes: list[int] = []  # the next submits answer these codes, in order
+        self.forced_results: list[str] = []  # the next actions answer these as `result`, in order
         self._tasks: dict[str, SimTask | dict] = {}
         self._seq = 0
         self._secret = hashlib.sha256(b"mjdash-simulator:" + api_key.encode()).digest()
