@@ -64,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "mjdash.middleware.RequestIdMiddleware",
+    "mjdash.middleware.BodySizeLimitMiddleware",  # before anything reads a body (the CSRF check does)
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -218,6 +219,9 @@ MJ_RECENT_TASKS = envint("MJ_RECENT_TASKS", 24, minimum=0)  # IDs remembered per
 MJ_PRESS_WINDOW_SECONDS = envfloat("MJ_PRESS_WINDOW_SECONDS", 10.0, minimum=0)
 MJ_PRESS_RATE, MJ_PRESS_RATE_LIMIT = envrate("MJ_PRESS_RATE", "20/min")
 MJ_MASK_MAX_BYTES = envint("MJ_MASK_MAX_BYTES", 8 * 1024 * 1024, minimum=1)  # a Vary (Region) mask upload
+# The largest request body accepted at all, refused from its declared length
+# before it is read (mjdash/middleware.py): the mask upload and a form around it.
+MJ_MAX_BODY_BYTES = envint("MJ_MAX_BODY_BYTES", MJ_MASK_MAX_BYTES + 1024 * 1024, minimum=1)
 
 # ---- Live updates: polling, shared freshness, stalls, the notify hook ------------
 # One poller per page asks every MJ_POLL_INTERVAL s, backing off up to
