@@ -84,4 +84,8 @@ class BodySizeLimitMiddleware:
 
 
 def _refuse(status: int, message: str) -> HttpResponse:
-    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    # Set here, as CommonMiddleware (after this one) would: the client knows where
+    # the answer ends while the body it declared is still unsent.
+    response["Content-Length"] = str(len(response.content))
+    return response
