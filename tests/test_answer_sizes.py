@@ -14,6 +14,7 @@ MB = 1024 * 1024
 
 def test_an_answer_longer_than_the_cap_is_refused_from_its_declared_length(simulator, settings):
     settings.MJ_RELAY_MAX_BYTES = 1 * MB
+    settings.MJ_READ_TIMEOUT = 20.0  # the simulator encodes 25 MB before its first byte
     huge = simulator.add_task(prompt="x" * (25 * MB))
     small = simulator.add_task(prompt="x" * (MB // 8))  # the simulator repeats it in a few fields
     with pytest.raises(BadAnswer, match="answer too large"):
