@@ -12,6 +12,7 @@ variable. The README's configuration table lists them all.
 import os
 import tempfile
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",  # login throttling (see "Logins" below)
     "mjdash.apps.MjdashConfig",  # system checks of these settings (mjdash/checks.py)
     "tasks_app",
 ]
@@ -77,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires: turns a lockout into its page
 ]
 
 ROOT_URLCONF = "mjdash.urls"
@@ -154,6 +157,29 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# ---- Logins: throttled by django-axes ---------------------------------------------
+# Each password check costs ~1.6 s of CPU by design, and nothing stopped a flood.
+# After MJ_LOGIN_FAILURE_LIMIT failures for one username from one address, that
+# pair is refused (HTTP 429, registration/locked_out.html) without checking the
+# password, until MJ_LOGIN_COOLOFF_MINUTES pass with no further failure. The pair,
+# not the username alone: an attacker cannot lock a person out from their own
+# address, nor everyone out from one address. Attempts live in the database
+# (AxesDatabaseHandler), not the cache: the default cache is per process, so each
+# gunicorn worker would count its own tries; the database is shared by every
+# process and host, survives restarts, and the admin lists and clears lockouts.
+# The address is REMOTE_ADDR (behind a proxy, every client shares the proxy's).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any hashing
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = envint("MJ_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envfloat("MJ_LOGIN_COOLOFF_MINUTES", 15.0, above=0))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_DISABLE_ACCESS_LOG = True  # failures are what throttling needs; a row per good login is not
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
@@ -299,6 +325,7 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # runserver's own access line duplicates mjdash.request's.
         "django.server": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # its "BEGIN" line on every start and command
     },
 }
 
