@@ -1,5 +1,5 @@
 """A request ID for every request, so one request's log lines can be found
-across processes and hosts.
+across processes and hosts; and a limit on request bodies (BodySizeLimitMiddleware).
 
 An incoming X-Request-ID (set by a load balancer or proxy) is kept when it looks
 like an ID; otherwise a new one is made. It goes into every log record (see
@@ -13,6 +13,9 @@ import logging
 import re
 import time
 import uuid
+
+from django.conf import settings
+from django.http import HttpResponse
 
 from mjdash.logs import request_id_var
 
@@ -52,3 +55,37 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+class BodySizeLimitMiddleware:
+    """Refuse a request body over MJ_MAX_BODY_BYTES before anything reads it.
+
+    Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not count uploaded files, which
+    stream to disk however large they are: an anonymous 500 MB upload to the
+    login page was written out whole (the CSRF check reads the form). So the
+    declared length decides, before the CSRF middleware or a view reads a byte.
+    A chunked body declares none; it is refused too (411), since its size is
+    known only once it has been read.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            return _refuse(411, "A request body needs a Content-Length.")
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if not (declared.isascii() and declared.isdigit()):
+            return _refuse(400, "The Content-Length is not a number.")
+        if int(declared) > settings.MJ_MAX_BODY_BYTES:
+            limit = settings.MJ_MAX_BODY_BYTES / 1024 / 1024
+            return _refuse(413, f"The request body is larger than {limit:.1f} MB.")
+        return self.get_response(request)
+
+
+def _refuse(status: int, message: str) -> HttpResponse:
+    response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    # Set here, as CommonMiddleware (after this one) would: the client knows where
+    # the answer ends while the body it declared is still unsent.
+    response["Content-Length"] = str(len(response.content))
+    return response

@@ -12,6 +12,7 @@ variable. The README's configuration table lists them all.
 import os
 import tempfile
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -59,12 +60,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",  # the job table, whatever the backend: switching loses no history
+    "axes",  # login throttling (see "Logins" below)
     "mjdash.apps.MjdashConfig",  # system checks of these settings (mjdash/checks.py)
     "tasks_app",
 ]
 
 MIDDLEWARE = [
     "mjdash.middleware.RequestIdMiddleware",
+    "mjdash.middleware.BodySizeLimitMiddleware",  # before anything reads a body (the CSRF check does)
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -77,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires: turns a lockout into its page
 ]
 
 ROOT_URLCONF = "mjdash.urls"
@@ -155,6 +159,29 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# ---- Logins: throttled by django-axes ---------------------------------------------
+# Each password check costs ~1.6 s of CPU by design, and nothing stopped a flood.
+# After MJ_LOGIN_FAILURE_LIMIT failures for one username from one address, that
+# pair is refused (HTTP 429, registration/locked_out.html) without checking the
+# password, until MJ_LOGIN_COOLOFF_MINUTES pass with no further failure. The pair,
+# not the username alone: an attacker cannot lock a person out from their own
+# address, nor everyone out from one address. Attempts live in the database
+# (AxesDatabaseHandler), not the cache: the default cache is per process, so each
+# gunicorn worker would count its own tries; the database is shared by every
+# process and host, survives restarts, and the admin lists and clears lockouts.
+# The address is REMOTE_ADDR (behind a proxy, every client shares the proxy's).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any hashing
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = envint("MJ_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envfloat("MJ_LOGIN_COOLOFF_MINUTES", 15.0, above=0))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_DISABLE_ACCESS_LOG = True  # failures are what throttling needs; a row per good login is not
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -202,6 +229,11 @@ MJ_READ_TIMEOUT = envfloat("MJ_READ_TIMEOUT", 20.0, above=0)
 MJ_RETRIES = envint("MJ_RETRIES", 2, minimum=0)
 MJ_RETRY_BACKOFF = envfloat("MJ_RETRY_BACKOFF", 0.5, minimum=0)
 MJ_RETRY_AFTER_MAX = envfloat("MJ_RETRY_AFTER_MAX", 5.0, minimum=0)
+# The timeouts bound one connect and one read; MJ_RELAY_DEADLINE bounds a whole
+# call, retries and waits included, however slowly the relay trickles its answer
+# (a lookup's batches share one). MJ_RELAY_MAX_BYTES caps an answer while it is read.
+MJ_RELAY_DEADLINE = envfloat("MJ_RELAY_DEADLINE", MJ_CONNECT_TIMEOUT + MJ_READ_TIMEOUT + 2, above=0)
+MJ_RELAY_MAX_BYTES = envint("MJ_RELAY_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 MJ_MAX_IDS = envint("MJ_MAX_IDS", 500, minimum=1)  # most IDs one paste may hold
 MJ_RECENT_TASKS = envint("MJ_RECENT_TASKS", 24, minimum=0)  # IDs remembered per session for the home page
 
@@ -217,6 +249,9 @@ MJ_MASK_MAX_BYTES = envint("MJ_MASK_MAX_BYTES", 8 * 1024 * 1024, minimum=1)  # a
 # A press is sent by a background job; the request waits this long for its
 # answer, then answers "sent" and the page asks again until the relay answers.
 MJ_PRESS_ANSWER_SECONDS = envfloat("MJ_PRESS_ANSWER_SECONDS", 1.0, minimum=0)
+# The largest request body accepted at all, refused from its declared length
+# before it is read (mjdash/middleware.py): the mask upload and a form around it.
+MJ_MAX_BODY_BYTES = envint("MJ_MAX_BODY_BYTES", MJ_MASK_MAX_BYTES + 1024 * 1024, minimum=1)
 
 # ---- Live updates: polling, shared freshness, stalls, the notify hook ------------
 # One poller per page asks every MJ_POLL_INTERVAL s, backing off up to
@@ -325,6 +360,7 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # runserver's own access line duplicates mjdash.request's.
         "django.server": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # its "BEGIN" line on every start and command
     },
 }
 

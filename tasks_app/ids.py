@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from tasks_app.relay import MAX_ID_LENGTH
+from tasks_app.relay import MAX_ID_LENGTH, MIN_ID_DIGITS, is_task_id
 
-MIN_ID_DIGITS = 8
-ID_RE = re.compile(rf"^\d{{{MIN_ID_DIGITS},{MAX_ID_LENGTH}}}$")
 # A long digit run inside a bigger token: '"ids":["1743326750223591"]', 'task/174.../fetch'.
-EMBEDDED_ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{13,32}(?![0-9A-Za-z])")
+# The ID is [0-9], never \d: \d (and str.isdigit) take Arabic-Indic, fullwidth and
+# other scripts' digits, which no relay knows; next to one, the run is not an ID.
+EMBEDDED_ID_RE = re.compile(r"(?<![\dA-Za-z])[0-9]{13,32}(?![\dA-Za-z])")
 SEPARATORS_RE = re.compile(r"[\s,;|]+")
 EDGE_PUNCTUATION = "\"'`()[]{}<>.:=!?"
 
@@ -52,7 +52,7 @@ def _tokens(text: str) -> list[str]:
     if stripped.startswith("["):
         try:
             data = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: thousands of "[" pasted
             data = None
         if isinstance(data, list):
             return [str(item).strip() for item in data if str(item).strip()]
@@ -62,16 +62,17 @@ def _tokens(text: str) -> list[str]:
 def _classify(token: str) -> list[tuple[str | None, str]]:
     """(id, "") for an ID, (None, "") for an ordinary word, (token, reason) to reject."""
     bare = token.strip(EDGE_PUNCTUATION)
-    if ID_RE.match(bare):
+    if is_task_id(bare):
         return [(bare, "")]
     embedded = EMBEDDED_ID_RE.findall(token)
     if embedded:
         return [(found, "") for found in embedded]
-    if not any(char.isdigit() for char in bare):
+    if not any(char.isdigit() for char in bare):  # any script's digits: such a word is reported
         return [(None, "")]
-    if bare.isdigit() and len(bare) < MIN_ID_DIGITS:
+    ascii_digits = bare.isascii() and bare.isdigit()
+    if ascii_digits and len(bare) < MIN_ID_DIGITS:
         return [(bare, _("too short: task IDs have at least %(n)d digits") % {"n": MIN_ID_DIGITS})]
-    if bare.isdigit():
+    if ascii_digits:
         return [(bare[:40] + "…", _("too long: more than %(n)d digits") % {"n": MAX_ID_LENGTH})]
     shown = bare if len(bare) <= 40 else bare[:40] + "…"
     return [(shown, _("not a task ID: IDs are digits only"))]

@@ -300,7 +300,7 @@ def _wait_ready(port: int, started: tuple[subprocess.Popen, Path], timeout: floa
         try:
             if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not bound yet, or a worker still booting
             pass
         time.sleep(0.2)
     tail = log.read_text(errors="replace")[-3000:]

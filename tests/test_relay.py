@@ -152,7 +152,7 @@ def test_odd_payloads_degrade_fields_not_the_answer(simulator):
     [("45%", 45), ("100%", 100), (100, 100), ("", 0), (None, 0), ("abc", 0), ("150%", 100), (" 7 % ", 7)],
 )
 def test_progress_becomes_an_int_from_0_to_100(value, expected):
-    assert normalise_task({"id": "1", "progress": value}).progress == expected
+    assert normalise_task({"id": "1743000000000001", "progress": value}).progress == expected
 
 
 def test_payloads_without_a_usable_id_are_skipped():
@@ -198,7 +198,9 @@ def test_a_paid_submit_is_never_sent_twice_after_it_may_have_arrived(simulator, 
 
 
 def test_numbers_too_large_for_an_int_degrade_to_zero():
-    record = normalise_task({"id": "1", "progress": float("inf"), "submitTime": 1e400, "finishTime": "1e999"})
+    record = normalise_task(
+        {"id": "1743000000000001", "progress": float("inf"), "submitTime": 1e400, "finishTime": "1e999"}
+    )
     assert (record.progress, record.submit_time, record.finish_time) == (0, None, None)
 
 

@@ -22,6 +22,7 @@ from tasks_app.buttons.permissions import user_can_press
 from tasks_app.buttons.presses import MODAL_KEY, PressOutcome, claim, outcome, refusal, wait
 from tasks_app.models import Press, Task
 from tasks_app.relay import Code, Status
+from tasks_app.text import UnsafeText, clean_prompt
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +84,13 @@ def task_submit_modal(
             mask = ""
     except masks.MaskError as exc:
         raise PressRefused(str(exc)) from exc
+    try:  # before the paid call: text no database stores would be billed, then a 500
+        prompt = clean_prompt(prompt.strip() or str(task.properties.get("finalPrompt") or task.prompt))
+    except UnsafeText as exc:
+        raise PressRefused(str(exc)) from exc
     _check_rate(user)
     press, owner = claim(task=task, key=MODAL_KEY, user=user)
     if owner:
-        prompt = prompt.strip() or task.properties.get("finalPrompt") or task.prompt
         jobs.urgent(jobs.press_send).enqueue(press.pk, prompt, mask)
     return outcome(wait(press, settings.MJ_PRESS_ANSWER_SECONDS), task, duplicate=not owner)
 

@@ -4,7 +4,7 @@ A URL from the relay may point anywhere, so: http(s) only; every address a
 host resolves to is checked and the connection is made to a checked address
 (DNS cannot change its answer in between); redirects are followed by hand and
 checked again; no proxies from the environment; a size cap while streaming;
-a deadline for the whole download.
+a deadline for the whole download that holds however slowly the host sends.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import hashlib
 import ipaddress
 import socket
 import tempfile
-import time
 from contextlib import contextmanager
 from urllib.parse import urljoin, urlsplit
 
@@ -24,6 +23,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from tasks_app.deadline import Deadline, WatchedConnection
 from tasks_app.images.errors import ImageRefused
 
 CHUNK = 64 * 1024
@@ -54,57 +54,66 @@ def address_refusal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
 
 
 def _fetch(url: str, out) -> tuple[str, int]:
-    deadline = time.monotonic() + settings.MJ_IMAGE_TIMEOUT
-    cap = settings.MJ_IMAGE_MAX_BYTES
-    for _hop in range(settings.MJ_IMAGE_MAX_REDIRECTS + 1):
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ImageRefused("scheme", parts.scheme)
-        remaining = max(0.1, deadline - time.monotonic())
-        try:
-            response = _session().get(
-                url,
-                stream=True,
-                allow_redirects=False,
-                timeout=(min(settings.MJ_IMAGE_CONNECT_TIMEOUT, remaining), remaining),
-                headers={
-                    "Accept": "image/webp,image/png,image/jpeg,image/gif",
-                    "Accept-Encoding": "identity",
-                },
-            )
-        except requests.Timeout:
-            raise ImageRefused("timeout") from None
-        except requests.RequestException as exc:
-            raise ImageRefused("network", type(exc).__name__) from None
-        with response:
-            if response.is_redirect:
-                url = urljoin(url, response.headers.get("Location", ""))
-                continue
-            if response.status_code != 200:
-                raise ImageRefused("http", f"HTTP {response.status_code}")
-            if "svg" in response.headers.get("Content-Type", "").lower():
-                raise ImageRefused("svg")
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > cap:
-                raise ImageRefused("too_large", _megabytes(int(declared)))
-            hasher, size = hashlib.sha256(), 0
+    # One deadline for every hop and byte: its watchdog cuts a host that
+    # trickles, which a per-read timeout never would.
+    with Deadline(settings.MJ_IMAGE_TIMEOUT) as deadline:
+        for _hop in range(settings.MJ_IMAGE_MAX_REDIRECTS + 1):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ImageRefused("scheme", parts.scheme)
             try:
-                for chunk in response.iter_content(CHUNK):
-                    size += len(chunk)
-                    if size > cap:
-                        raise ImageRefused("too_large", f"> {_megabytes(cap)}")
-                    if time.monotonic() > deadline:
-                        raise ImageRefused("timeout")
-                    hasher.update(chunk)
-                    out.write(chunk)
+                with deadline.watching():
+                    found = _hop_to(url, out, deadline)
             except requests.RequestException as exc:
-                code = "timeout" if "timed out" in str(exc).lower() else "network"
+                timed_out = isinstance(exc, requests.Timeout) or deadline.passed
+                code = "timeout" if timed_out or "timed out" in str(exc).lower() else "network"
                 raise ImageRefused(code, type(exc).__name__) from None
-        out.seek(0)
-        if _looks_like_svg(out.read(1024)):
-            raise ImageRefused("svg")
-        return hasher.hexdigest(), size
+            if deadline.cut:  # what was read may be cut short
+                raise ImageRefused("timeout")
+            if isinstance(found, str):
+                url = found
+                continue
+            out.seek(0)
+            if _looks_like_svg(out.read(1024)):
+                raise ImageRefused("svg")
+            return found
     raise ImageRefused("redirects", f"> {settings.MJ_IMAGE_MAX_REDIRECTS}")
+
+
+def _hop_to(url: str, out, deadline: Deadline) -> str | tuple[str, int]:
+    """One request: the next URL of a redirect, or (sha256, size) of the body written to `out`."""
+    cap = settings.MJ_IMAGE_MAX_BYTES
+    remaining = max(0.01, deadline.remaining())
+    response = _session().get(
+        url,
+        stream=True,
+        allow_redirects=False,
+        timeout=(min(settings.MJ_IMAGE_CONNECT_TIMEOUT, remaining), remaining),
+        headers={
+            "Accept": "image/webp,image/png,image/jpeg,image/gif",
+            "Accept-Encoding": "identity",
+        },
+    )
+    with response:
+        if response.is_redirect:
+            return urljoin(url, response.headers.get("Location", ""))
+        if response.status_code != 200:
+            raise ImageRefused("http", f"HTTP {response.status_code}")
+        if "svg" in response.headers.get("Content-Type", "").lower():
+            raise ImageRefused("svg")
+        declared = response.headers.get("Content-Length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > cap:
+            raise ImageRefused("too_large", _megabytes(int(declared)))
+        hasher, size = hashlib.sha256(), 0
+        for chunk in response.iter_content(CHUNK):
+            size += len(chunk)
+            if size > cap:
+                raise ImageRefused("too_large", f"> {_megabytes(cap)}")
+            if deadline.passed:
+                raise ImageRefused("timeout")
+            hasher.update(chunk)
+            out.write(chunk)
+    return hasher.hexdigest(), size
 
 
 def _looks_like_svg(head: bytes) -> bool:
@@ -146,12 +155,12 @@ def _guarded_socket(conn: HTTPConnection) -> socket.socket:
     raise NewConnectionError(conn, f"Failed to connect: {error}")
 
 
-class _GuardedHTTPConnection(HTTPConnection):
+class _GuardedHTTPConnection(WatchedConnection, HTTPConnection):
     def _new_conn(self) -> socket.socket:
         return _guarded_socket(self)
 
 
-class _GuardedHTTPSConnection(HTTPSConnection):
+class _GuardedHTTPSConnection(WatchedConnection, HTTPSConnection):
     def _new_conn(self) -> socket.socket:
         return _guarded_socket(self)
 

@@ -9,9 +9,11 @@ from tasks_app.relay.codes import STARTED, Code
 from tasks_app.relay.errors import BadAnswer, KeyRejected, RateLimited, UpstreamDown, UpstreamError
 from tasks_app.relay.records import (
     MAX_ID_LENGTH,
+    MIN_ID_DIGITS,
     Button,
     SubmitResult,
     TaskRecord,
+    is_task_id,
     normalise_envelope,
     normalise_task,
 )
@@ -20,6 +22,7 @@ from tasks_app.relay.status import FINAL_STATUSES, Status, is_final, status_labe
 __all__ = [
     "FINAL_STATUSES",
     "MAX_ID_LENGTH",
+    "MIN_ID_DIGITS",
     "STARTED",
     "BadAnswer",
     "Button",
@@ -34,6 +37,7 @@ __all__ = [
     "cancel",
     "fetch",
     "is_final",
+    "is_task_id",
     "list_by_condition",
     "longest_call",
     "normalise_envelope",

@@ -7,6 +7,7 @@ and demo mode can point it elsewhere.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -17,8 +18,11 @@ import requests
 import urllib3
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from mjdash.logs import redact
+from tasks_app.deadline import Deadline, WatchedConnection
 from tasks_app.relay.errors import BadAnswer, KeyRejected, RateLimited, UpstreamDown, UpstreamError
 from tasks_app.relay.records import SubmitResult, TaskRecord, normalise_envelope, normalise_task, text
 
@@ -26,13 +30,42 @@ logger = logging.getLogger(__name__)
 
 
 def longest_call() -> float:
-    """Seconds one relay call may take at most, every retry included."""
-    attempt = settings.MJ_CONNECT_TIMEOUT + settings.MJ_READ_TIMEOUT
-    return attempt * (settings.MJ_RETRIES + 1)
+    """Seconds one relay call may take at most, every retry and wait included.
+
+    MJ_RELAY_DEADLINE bounds the whole call; a second more covers the
+    watchdog's cut and the caller noticing it.
+    """
+    return settings.MJ_RELAY_DEADLINE + 1
 
 
 _session_lock = threading.Lock()
 _sessions: dict[int, requests.Session] = {}
+CHUNK = 64 * 1024
+ERROR_BODY_BYTES = 4096  # of an error answer, only enough for its hint is read
+
+
+class _WatchedHTTPConnection(WatchedConnection, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(WatchedConnection, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """Connections that the call's Deadline can cut."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
 def _session() -> requests.Session:
@@ -42,7 +75,7 @@ def _session() -> requests.Session:
         session = _sessions.get(size)
         if session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=2, pool_maxsize=size * 2)
+            adapter = _WatchedAdapter(pool_connections=2, pool_maxsize=size * 2)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             _sessions[size] = session
@@ -57,12 +90,44 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
-def _body_hint(response: requests.Response) -> str:
-    text = response.text.strip()
+def _body_hint(status: int, data: bytes) -> str:
+    text = data.decode("utf-8", errors="replace").strip()
     if text.startswith("<"):
-        return f"HTTP {response.status_code}, HTML page"
+        return f"HTTP {status}, HTML page"
     # Shown on pages and logged: a relay that echoes the key must not show it.
-    return f"HTTP {response.status_code}: {redact(text[:160])}"
+    return f"HTTP {status}: {redact(text[:160])}"
+
+
+def _too_large(cap: int) -> BadAnswer:
+    return BadAnswer(f"answer too large: more than {cap / 1024 / 1024:.1f} MB (MJ_RELAY_MAX_BYTES)")
+
+
+def _read_body(response: requests.Response, cap: int, *, strict: bool) -> bytes:
+    """The body, read while streaming and never more than `cap` bytes of it.
+
+    Strict: a longer body is refused (a task list must be whole); otherwise
+    it is cut at the cap (an error page's hint needs only its start).
+    """
+    declared = response.headers.get("Content-Length", "")
+    if strict and declared.isascii() and declared.isdigit() and int(declared) > cap:
+        raise _too_large(cap)
+    body = bytearray()
+    for chunk in response.iter_content(CHUNK):
+        body += chunk
+        if len(body) > cap:
+            if strict:
+                raise _too_large(cap)
+            return bytes(body[:cap])
+    return bytes(body)
+
+
+def _decode(status: int, data: bytes) -> Any:
+    try:
+        return json.loads(data)  # bytes: UTF-8 (or -16/-32) as JSON must be
+    except RecursionError:
+        raise BadAnswer("answer nested too deep to read") from None
+    except ValueError:
+        raise BadAnswer(_body_hint(status, data)) from None
 
 
 def _never_connected(exc: requests.RequestException) -> bool:
@@ -73,28 +138,52 @@ def _never_connected(exc: requests.RequestException) -> bool:
     )
 
 
-def _request(method: str, path: str, body: Any = None, *, paid: bool = False) -> Any:
-    """Send one request with bounded retries; return the decoded JSON.
+def _exchange(method: str, url: str, body: Any, deadline: Deadline) -> tuple[requests.Response, bytes]:
+    """One request and its (capped) body, cut at the deadline whatever the relay does."""
+    headers = {"Authorization": f"Bearer {settings.MJ_API_KEY}", "Accept": "application/json"}
+    left = max(0.01, deadline.remaining())
+    timeout = (min(settings.MJ_CONNECT_TIMEOUT, left), min(settings.MJ_READ_TIMEOUT, left))
+    with deadline.watching():
+        response = _session().request(method, url, json=body, headers=headers, timeout=timeout, stream=True)
+        with response:
+            ok = response.status_code < 400
+            cap = settings.MJ_RELAY_MAX_BYTES if ok else ERROR_BODY_BYTES
+            data = _read_body(response, cap, strict=ok)
+    if deadline.cut:  # the watchdog cut the socket: what was read may be truncated
+        raise requests.Timeout("whole-call deadline")
+    return response, data
 
-    A paid request (a submit) is sent again only when it cannot have reached
-    the relay (no connection); after a read timeout or a 5xx the relay may
-    have started the job, and a second send would bill it twice.
+
+def _request(
+    method: str, path: str, body: Any = None, *, paid: bool = False, deadline: Deadline | None = None
+) -> Any:
+    """Send one request with bounded retries, all within the deadline; return the decoded JSON.
+
+    The deadline is MJ_RELAY_DEADLINE from now unless the caller shares one
+    (a lookup's batches end together). A paid request (a submit) is sent
+    again only when it cannot have reached the relay (no connection); after
+    a read timeout or a 5xx the relay may have started the job, and a second
+    send would bill it twice.
     """
     if not settings.MJ_API_BASE:
         raise UpstreamDown("MJ_API_BASE is not configured")
+    if deadline is not None:
+        return _attempts(method, path, body, paid=paid, deadline=deadline)
+    with Deadline(settings.MJ_RELAY_DEADLINE) as own:
+        return _attempts(method, path, body, paid=paid, deadline=own)
+
+
+def _attempts(method: str, path: str, body: Any, *, paid: bool, deadline: Deadline) -> Any:
     url = settings.MJ_API_BASE + path
-    headers = {"Authorization": f"Bearer {settings.MJ_API_KEY}", "Accept": "application/json"}
-    timeout = (settings.MJ_CONNECT_TIMEOUT, settings.MJ_READ_TIMEOUT)
     attempts = max(1, settings.MJ_RETRIES + 1)
     for attempt in range(attempts):
         last = attempt == attempts - 1
         maybe_sent = False
         try:
-            response = _session().request(method, url, json=body, headers=headers, timeout=timeout)
+            response, data = _exchange(method, url, body, deadline)
         except requests.RequestException as exc:
-            error: UpstreamError = UpstreamDown(
-                "timed out" if isinstance(exc, requests.Timeout) else type(exc).__name__
-            )
+            timed_out = isinstance(exc, requests.Timeout) or deadline.passed
+            error: UpstreamError = UpstreamDown("timed out" if timed_out else type(exc).__name__)
             maybe_sent = not _never_connected(exc)
         else:
             status = response.status_code
@@ -102,32 +191,30 @@ def _request(method: str, path: str, body: Any = None, *, paid: bool = False) ->
                 raise KeyRejected(f"HTTP {status}")
             if status == 429:
                 wait = _retry_after(response)
-                if last or wait is None or wait > settings.MJ_RETRY_AFTER_MAX:
+                if last or wait is None or wait > min(settings.MJ_RETRY_AFTER_MAX, deadline.remaining()):
                     raise RateLimited("HTTP 429", retry_after=wait)
                 time.sleep(wait)
                 continue
             if status >= 500:
-                error = UpstreamDown(_body_hint(response))
+                error = UpstreamDown(_body_hint(status, data))
                 maybe_sent = True
             elif status >= 400:
-                raise BadAnswer(_body_hint(response))
+                raise BadAnswer(_body_hint(status, data))
             else:
-                try:
-                    return response.json()
-                except ValueError:
-                    raise BadAnswer(_body_hint(response)) from None
+                return _decode(status, data)
         logger.warning("upstream %s %s failed (attempt %d): %s", method, path, attempt + 1, error)
-        if last or (paid and maybe_sent):
+        backoff = settings.MJ_RETRY_BACKOFF * (2**attempt)
+        if last or (paid and maybe_sent) or backoff >= deadline.remaining():
             raise error
-        time.sleep(settings.MJ_RETRY_BACKOFF * (2**attempt))
+        time.sleep(backoff)
     raise UpstreamDown("no attempt made")  # pragma: no cover - loop always returns or raises
 
 
 # ---- public API ------------------------------------------------------------
 
 
-def _list_batch(ids: list[str]) -> list[TaskRecord]:
-    answer = _request("POST", "/mj/task/list-by-condition", {"ids": ids})
+def _list_batch(ids: list[str], deadline: Deadline) -> list[TaskRecord]:
+    answer = _request("POST", "/mj/task/list-by-condition", {"ids": ids}, deadline=deadline)
     if not isinstance(answer, list):
         hint = answer.get("description", "") if isinstance(answer, dict) else type(answer).__name__
         raise BadAnswer(f"expected a JSON array, got {text(hint)[:120] or 'something else'}")
@@ -139,18 +226,20 @@ def list_by_condition(ids: list[str]) -> list[TaskRecord]:
 
     Duplicated tasks in the answer are folded (the last one wins). The first
     failing batch raises; a partial result is never returned as if whole.
+    All batches share one deadline, so a lookup of many IDs ends in time too.
     """
     unique = list(dict.fromkeys(ids))
     if not unique:
         return []
     size = max(1, settings.MJ_BATCH_SIZE)
     batches = [unique[i : i + size] for i in range(0, len(unique), size)]
-    if len(batches) == 1:
-        results = [_list_batch(batches[0])]
-    else:
-        workers = min(len(batches), max(1, settings.MJ_CONCURRENCY))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mj-list") as pool:
-            results = list(pool.map(_list_batch, batches))
+    with Deadline(settings.MJ_RELAY_DEADLINE) as deadline:
+        if len(batches) == 1:
+            results = [_list_batch(batches[0], deadline)]
+        else:
+            workers = min(len(batches), max(1, settings.MJ_CONCURRENCY))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mj-list") as pool:
+                results = list(pool.map(_list_batch, batches, [deadline] * len(batches)))
     wanted = set(unique)
     found: dict[str, TaskRecord] = {}
     for records in results:

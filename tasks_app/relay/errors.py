@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from tasks_app.text import clean_text
+
 
 class UpstreamError(Exception):
     """Base of every failure to get a usable answer from the proxy."""
@@ -9,7 +11,8 @@ class UpstreamError(Exception):
     message = _("The relay did not give a usable answer.")
 
     def __init__(self, detail: str = ""):
-        self.detail = detail[:300]
+        # Shown on pages and stored (a press's message): a relay's words, cleaned.
+        self.detail = clean_text(detail[:300])
         super().__init__(str(self.message) + (f" ({self.detail})" if self.detail else ""))
 
 

@@ -1,20 +1,34 @@
 """Plain typed records of what the relay sends, read through one normalising layer.
 
 Be liberal: a field of the wrong type degrades that field, never the record;
-the whole payload is kept as received in `raw`.
+the whole payload is kept as received in `raw`, its texts cleaned of what no
+database or page can hold (NUL, lone surrogates, nesting past 32 levels).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from tasks_app.relay.errors import BadAnswer
 from tasks_app.relay.status import is_final
+from tasks_app.text import clean_json
 
-# Task IDs are digit strings today; the documented contract allows 64 characters.
+# Task IDs are ASCII digit strings (a page links each: the URL converter takes
+# [0-9] only); the documented contract allows 64 characters. One submit answer
+# may name several new tasks, "id1,id2", but never more than a button can start.
+MIN_ID_DIGITS = 8
 MAX_ID_LENGTH = 64
+MAX_TASKS_PER_SUBMIT = 10
+_TASK_ID = re.compile(rf"[0-9]{{{MIN_ID_DIGITS},{MAX_ID_LENGTH}}}")
+# Discord's own limits on a message's buttons (components): 5 rows of 5, a
+# custom_id of at most 100 characters (we allow some slack), a label of 80.
+MAX_BUTTONS = 25
+MAX_CUSTOM_ID_LENGTH = 256
+MAX_LABEL_LENGTH = 80
+MAX_EMOJI_LENGTH = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +82,18 @@ class SubmitResult:
 
     @property
     def task_ids(self) -> tuple[str, ...]:
-        # Some proxies start several jobs for one button: "id1,id2".
+        """The new tasks' IDs: some proxies start several jobs for one button, "id1,id2".
+
+        Only task IDs, each once, at most MAX_TASKS_PER_SUBMIT: anything else
+        (a path, markup, a UUID) would become a child no page can link to.
+        """
         parts = (part.strip() for part in self.result.split(","))
-        return tuple(part for part in parts if part and len(part) <= MAX_ID_LENGTH)
+        return tuple(dict.fromkeys(part for part in parts if is_task_id(part)))[:MAX_TASKS_PER_SUBMIT]
+
+
+def is_task_id(value: str) -> bool:
+    """ASCII digits, MIN_ID_DIGITS to MAX_ID_LENGTH of them (str.isdigit and \\d take any script's)."""
+    return _TASK_ID.fullmatch(value) is not None
 
 
 def text(value: Any) -> str:
@@ -120,16 +143,22 @@ def _urls(value: Any) -> tuple[str, ...]:
 
 
 def _buttons(value: Any) -> tuple[Button, ...]:
+    """Buttons as Discord can have them: every card repeats them, so a relay's
+    oversized ones (a customId no Discord button has, a novel as a label) are
+    dropped or cut rather than sent to every page."""
     if not isinstance(value, list):
         return ()
     buttons = []
     for item in value:
-        if isinstance(item, dict) and text(item.get("customId")):
+        if len(buttons) == MAX_BUTTONS:
+            break
+        custom_id = text(item.get("customId")) if isinstance(item, dict) else ""
+        if custom_id and len(custom_id) <= MAX_CUSTOM_ID_LENGTH:
             buttons.append(
                 Button(
-                    custom_id=text(item.get("customId")),
-                    emoji=text(item.get("emoji")),
-                    label=text(item.get("label")),
+                    custom_id=custom_id,
+                    emoji=text(item.get("emoji"))[:MAX_EMOJI_LENGTH],
+                    label=text(item.get("label"))[:MAX_LABEL_LENGTH],
                     type=_int(item.get("type"), 2),
                     style=_int(item.get("style"), 2),
                 )
@@ -138,11 +167,16 @@ def _buttons(value: Any) -> tuple[Button, ...]:
 
 
 def normalise_task(payload: Any) -> TaskRecord | None:
-    """Read one task object as the proxy sent it; None when it has no usable id."""
+    """Read one task object as the proxy sent it; None when its id is not a task ID.
+
+    Every text in it, nested ones too, is cleaned first (tasks_app/text.py), so
+    `raw` is the payload as received minus what no database or page can hold.
+    """
     if not isinstance(payload, dict):
         return None
+    payload = clean_json(payload)
     task_id = text(payload.get("id")).strip()
-    if not task_id or len(task_id) > MAX_ID_LENGTH:
+    if not is_task_id(task_id):
         return None
     properties = payload.get("properties")
     return TaskRecord(
@@ -174,6 +208,7 @@ def normalise_task(payload: Any) -> TaskRecord | None:
 def normalise_envelope(payload: Any) -> SubmitResult:
     if not isinstance(payload, dict):
         raise BadAnswer("submit answer is not a JSON object")
+    payload = clean_json(payload)
     properties = payload.get("properties")
     return SubmitResult(
         code=_int(payload.get("code"), -1),

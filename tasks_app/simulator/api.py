@@ -63,6 +63,7 @@ def handle(
     if route == "list" and isinstance(body, dict) and isinstance(body.get("ids"), list):
         sim._record_batch([str(i) for i in body["ids"]])
     if route != "image":
+        sim._record_auth(route, headers)
         sim._pause(sim.latency)
         if not _authorised(sim, headers):
             return json_reply({"error": "invalid api key"}, 401)

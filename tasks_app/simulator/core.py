@@ -55,6 +55,9 @@ class Simulator:
         self.calls: Counter[str] = Counter()
         self.list_batches: list[list[str]] = []
         self.received: list[tuple[str, dict]] = []
+        # (route, Authorization, mj-api-secret) of every request, as received: relays
+        # accept either header, so a test can tell which one the dashboard sent.
+        self.auth_headers: list[tuple[str, str | None, str | None]] = []
         self.latency = 0.0
         self.timeout_sleep = 5.0
         self.url_ttl = 86400.0
@@ -69,6 +72,7 @@ class Simulator:
         self.code21_dialect = "plus"
         self.tasks_per_press = 1  # > 1: one press starts several jobs, "id1,id2"
         self.forced_codes: list[int] = []  # the next submits answer these codes, in order
+        self.forced_results: list[str] = []  # the next actions answer these as `result`, in order
         self._tasks: dict[str, SimTask | dict] = {}
         self._seq = 0
         self._secret = hashlib.sha256(b"mjdash-simulator:" + api_key.encode()).digest()
@@ -254,12 +258,17 @@ class Simulator:
             self.calls.clear()
             self.list_batches.clear()
             self.received.clear()
+            self.auth_headers.clear()
 
     # ---- used by api / jobs -----------------------------------------------------
 
     def _count(self, route: str) -> None:
         with self.lock:
             self.calls[route] += 1
+
+    def _record_auth(self, route: str, headers) -> None:
+        with self.lock:
+            self.auth_headers.append((route, headers.get("Authorization"), headers.get("mj-api-secret")))
 
     def _record_batch(self, ids: list[str]) -> None:
         with self.lock:

@@ -124,9 +124,11 @@ def action(sim: Simulator, body: dict) -> dict:
             )
             for _ in range(max(1, sim.tasks_per_press))
         ]
+        # A hostile relay's result: whatever a test set instead of the new IDs.
+        result = sim.forced_results.pop(0) if sim.forced_results else ",".join(task_ids)
         if forced == 22:
-            return envelope(22, "In queue, there are 2 tasks ahead", ",".join(task_ids), numberOfQueues=2)
-        return envelope(1, "Submit success", ",".join(task_ids))
+            return envelope(22, "In queue, there are 2 tasks ahead", result, numberOfQueues=2)
+        return envelope(1, "Submit success", result)
 
 
 def modal(sim: Simulator, body: dict) -> dict:

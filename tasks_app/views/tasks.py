@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh, push_url
 
-from tasks_app import selectors, services
+from tasks_app import relay, selectors, services
 from tasks_app.forms import PasteForm
-from tasks_app.ids import ID_RE, ParsedIds
+from tasks_app.ids import ParsedIds
 from tasks_app.views.http import HtmxHttpRequest, safe_next
 
 RECENT_SESSION_KEY = "recent_task_ids"
@@ -131,7 +131,7 @@ def _seen(text: str) -> dict[str, str]:
     seen: dict[str, str] = {}
     for entry in text.split(",")[: settings.MJ_MAX_IDS]:
         task_id, _sep, stamp = entry.strip().partition(":")
-        if ID_RE.match(task_id):
+        if relay.is_task_id(task_id):
             seen[task_id] = stamp[:16]
     return seen
 
