@@ -83,6 +83,16 @@ def images_archive_soon(*, tasks: list[Task]) -> int:
     return len(claims)
 
 
+def confirm_soon(*, ids: list[str]) -> None:
+    """Ask the relay about these tasks soon: in the workers' next batched tick, or
+    here and now where no worker can be scheduled (the immediate backend)."""
+    if not default_task_backend.supports_defer:
+        services.task_lookup(ids=ids, force=True)
+        return
+    Task.objects.filter(pk__in=ids).unfinished().update(last_fetched=None)
+    follow_soon()
+
+
 def follow_soon() -> None:
     """Make sure a chain of follow ticks is running (there is unfinished work).
 

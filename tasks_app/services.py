@@ -154,15 +154,23 @@ def poll_interval(*, tasks: list[Task], failures: int = 0) -> float:
     return base
 
 
-def task_notify(*, payload) -> list[str] | None:
-    """Store a task object the relay pushed to our notifyHook; None when it is unusable.
+def task_notify(*, payload) -> dict | None:
+    """A task object the relay pushed to our notifyHook: a hint, never the truth.
 
-    It goes through task_store, so a late or replayed push never moves a task back.
+    Anyone who learnt the hook's URL could push anything, so nothing in the body
+    is stored. A push names a task this dashboard follows and is not final: that
+    task is asked of the relay again (with every other push of the moment, in the
+    workers' next batched call). Other pushes are ignored. None when the body
+    names no task.
     """
     record = relay.normalise_task(payload)
     if record is None:
         return None
-    return task_store(records=[record])
+    task = Task.objects.filter(pk=record.id).first()
+    if task is None or task.is_final:
+        return {"ignored": [record.id]}
+    jobs.confirm_soon(ids=[record.id])
+    return {"confirming": [record.id]}
 
 
 def notify_hook_url() -> str:

@@ -35,6 +35,8 @@ def all_routes() -> list[Route]:
         path = _sample_path([*pieces, pattern.pattern], pattern.callback)
         namespace = ":".join(piece.namespace for piece in pieces if piece.namespace)
         name = ":".join(filter(None, [namespace, pattern.name])) if pattern.name else str(pattern.pattern)
+        if path is SHADOWED:
+            continue  # an earlier pattern answers the very same path: nothing can request this one
         if path is None:
             unreachable.append(name)
         else:
@@ -51,8 +53,15 @@ def _leaves(patterns, pieces):
             yield pieces, pattern
 
 
+SHADOWED = "shadowed"
+
+
 def _sample_path(pieces, callback) -> str | None:
     options = [_fillings(piece.pattern if isinstance(piece, URLResolver) else piece) for piece in pieces]
+    routes = [
+        getattr(piece.pattern if isinstance(piece, URLResolver) else piece, "_route", None)
+        for piece in pieces
+    ]
     for combination in itertools.product(*options):
         path = "/" + "".join(combination)
         try:
@@ -61,6 +70,8 @@ def _sample_path(pieces, callback) -> str | None:
             continue
         if match.func is callback or getattr(match.func, "view_class", None) is _view_class(callback):
             return path
+        if None not in routes and match.route == "".join(routes):
+            return SHADOWED  # the same route, registered twice (django-rq's admin dashboard)
     return None
 
 

@@ -174,7 +174,7 @@ def normalise_task(payload: Any) -> TaskRecord | None:
     """
     if not isinstance(payload, dict):
         return None
-    payload = clean_json(payload)
+    payload = _without_secrets(clean_json(payload))
     task_id = text(payload.get("id")).strip()
     if not is_task_id(task_id):
         return None
@@ -203,6 +203,19 @@ def normalise_task(payload: Any) -> TaskRecord | None:
         properties=properties if isinstance(properties, dict) else {},
         raw=payload,
     )
+
+
+# Keys whose value is ours and secret: relays echo the notifyHook URL we sent,
+# token and all, in a task's properties. Never stored, shown or logged.
+SECRET_KEYS = frozenset({"notifyhook"})
+
+
+def _without_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_secrets(v) for k, v in value.items() if str(k).lower() not in SECRET_KEYS}
+    if isinstance(value, list):
+        return [_without_secrets(item) for item in value]
+    return value
 
 
 def normalise_envelope(payload: Any) -> SubmitResult:
