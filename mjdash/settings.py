@@ -116,6 +116,9 @@ except ValueError as error:  # the URL holds a password: name only what is wrong
         f"DATABASE_URL must be a database URL such as postgres://user:pw@host/db or "
         f"sqlite:///path/db.sqlite3 ({error})"
     ) from None
+# A persistent connection is checked before each request reuses it, so a
+# PostgreSQL restart costs a reconnect, not a 500 (SQLite keeps none: CONN_MAX_AGE 0).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {

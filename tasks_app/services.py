@@ -20,12 +20,6 @@ from tasks_app.relay import Status, TaskRecord, UpstreamError
 
 logger = logging.getLogger(__name__)
 
-# Order of a task's life; a later answer never moves a task to a lower rank.
-STATUS_RANK = {Status.NOT_START: 0, Status.SUBMITTED: 1, Status.MODAL: 1, Status.IN_PROGRESS: 2}
-FINAL_RANK = 3
-UNKNOWN_RANK = 1
-
-
 ERROR_KEY = "mjdash:upstream-error"
 
 
@@ -215,16 +209,10 @@ def _recent_error() -> UpstreamError | None:
     return kind(detail)
 
 
-def _rank(status: str) -> int:
-    if relay.is_final(status):
-        return FINAL_RANK
-    return STATUS_RANK.get(status, UNKNOWN_RANK)
-
-
 def _accepts(task: Task, record: TaskRecord) -> bool:
     if task.is_final:
         return record.status == task.status
-    return _rank(record.status) >= _rank(task.status)
+    return relay.status_rank(record.status) >= relay.status_rank(task.status)
 
 
 def _fields(record: TaskRecord, keep: Task | None = None) -> dict:

@@ -502,3 +502,9 @@ def test_retry_asks_the_relay_again_so_a_re_signed_url_recovers_the_image(logged
 
     assert simulator.calls["list"] == 1  # the final task was asked again
     assert TaskImage.objects.get(task_id=task_id, index=0).is_ok
+
+
+def test_a_thumbnail_token_that_is_not_ascii_is_refused_not_a_500(client, simulator):
+    task_id = _grid_task(simulator)
+    response = client.get(f"/tasks/{task_id}/thumb.webp", {"v": "é"})
+    assert response.status_code == 302  # to the login page, like any other wrong token

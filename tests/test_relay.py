@@ -1,7 +1,10 @@
 """The relay client against the simulator over loopback: no mocks."""
 
+import json
 import math
+import threading
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -207,3 +210,35 @@ def test_numbers_too_large_for_an_int_degrade_to_zero():
 def test_an_overlong_id_in_a_submit_result_is_not_taken_for_a_task():
     result = relay.normalise_envelope({"code": 1, "result": f"1743000000000001,{'9' * 80}, 1743000000000002"})
     assert result.task_ids == ("1743000000000001", "1743000000000002")
+
+
+def test_the_same_task_twice_in_one_answer_keeps_the_one_furthest_along(settings):
+    """Relays answer from replicas: a stale copy next to a fresh one must not win."""
+    body = json.dumps(
+        [
+            {"id": "1743000000000077", "status": "SUCCESS", "progress": "100%"},
+            {"id": "1743000000000077", "status": "IN_PROGRESS", "progress": "40%"},
+        ]
+    ).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.MJ_API_BASE = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        [record] = relay.list_by_condition(["1743000000000077"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (record.status, record.progress) == ("SUCCESS", 100)

@@ -17,7 +17,7 @@ from tasks_app.relay.records import (
     normalise_envelope,
     normalise_task,
 )
-from tasks_app.relay.status import FINAL_STATUSES, Status, is_final, status_label
+from tasks_app.relay.status import FINAL_STATUSES, Status, is_final, status_label, status_rank
 
 __all__ = [
     "FINAL_STATUSES",
@@ -43,6 +43,7 @@ __all__ = [
     "normalise_envelope",
     "normalise_task",
     "status_label",
+    "status_rank",
     "submit_action",
     "submit_modal",
 ]

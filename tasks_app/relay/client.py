@@ -25,6 +25,7 @@ from mjdash.logs import redact
 from tasks_app.deadline import Deadline, WatchedConnection
 from tasks_app.relay.errors import BadAnswer, KeyRejected, RateLimited, UpstreamDown, UpstreamError
 from tasks_app.relay.records import SubmitResult, TaskRecord, normalise_envelope, normalise_task, text
+from tasks_app.relay.status import status_rank
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +245,11 @@ def list_by_condition(ids: list[str]) -> list[TaskRecord]:
     found: dict[str, TaskRecord] = {}
     for records in results:
         for record in records:
-            if record.id in wanted:
+            if record.id not in wanted:
+                continue
+            seen = found.get(record.id)
+            # The same task twice in one answer (replicas): keep the one furthest along.
+            if seen is None or status_rank(record.status) >= status_rank(seen.status):
                 found[record.id] = record
     return list(found.values())
 

@@ -29,6 +29,15 @@ def is_final(status: str) -> bool:
     return status in FINAL_STATUSES
 
 
+# The order of a task's life; a later answer never moves a task to a lower rank.
+_RANKS = {Status.NOT_START: 0, Status.SUBMITTED: 1, Status.MODAL: 1, Status.IN_PROGRESS: 2}
+
+
+def status_rank(status: str) -> int:
+    """How far along a task with this status is: 3 when final, 1 for a status we do not know."""
+    return 3 if is_final(status) else _RANKS.get(status, 1)
+
+
 def status_label(status: str):
     """What a person reads: the documented label, or the status as the relay sent it."""
     if status in Status.values:

@@ -34,7 +34,7 @@ def task_thumb(request: HttpRequest, task_id: str) -> HttpResponse:
     token = request.GET.get("v", "")
     if token:
         served = _served_or_error(lambda: images.thumb_get(task_id=task_id))
-        if isinstance(served, images.Served) and compare_digest(token, served.token):
+        if isinstance(served, images.Served) and compare_digest(token.encode(), served.token.encode()):
             return _serve(request, lambda: served, "public, " + FOREVER)
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
