@@ -7,7 +7,7 @@ the RQ backend) so that no page waits on them and nothing waits for a page:
   knows, in one batched `list-by-condition` over all that are due; it also
   sweeps images that need a job. While anything may still change, each tick
   schedules the next. One chain of ticks at a time, kept by a `Lease` row.
-- `image_archive`: one claimed image: download, thumbnail, quadrants.
+- `images_archive`: a few claimed images: download, thumbnail, quadrants.
 - `press_send`: one claimed button press (or MODAL form), sent to the relay;
   the page that pressed waits about a second for it, then asks again.
 
@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 FOLLOW_LEASE = "follow"
 FOLLOW_ALIVE_KEY = "mjdash:follow-alive"
 URGENT = 10
+IMAGES_PER_JOB = 5
 
 
 @task
@@ -54,15 +55,18 @@ def follow_tick(token: str) -> dict:
 
 
 @task
-def image_archive(task_id: str, index: int, token: str) -> str:
-    claim = archive.Claim(task_id, index, token)
-    outcome = archive.image_archive(claim)
-    if outcome == "expired":
-        # The link expired or was re-signed: ask the relay for the task again
-        # (a fresh answer carries a fresh URL), then try once more.
-        services.task_lookup(ids=[task_id], force=True)
-        images_archive_soon(tasks=list(Task.objects.filter(pk=task_id)))
-    return outcome
+def images_archive(claims: list[list]) -> list[str]:
+    """A few claimed images, in order: download, thumbnail, quadrants."""
+    outcomes = []
+    for task_id, index, token in claims:
+        outcome = archive.image_archive(archive.Claim(task_id, index, token))
+        if outcome == "expired":
+            # The link expired or was re-signed: ask the relay for the task again
+            # (a fresh answer carries a fresh URL), then try once more.
+            services.task_lookup(ids=[task_id], force=True)
+            images_archive_soon(tasks=list(Task.objects.filter(pk=task_id)))
+        outcomes.append(outcome)
+    return outcomes
 
 
 @task
@@ -74,10 +78,12 @@ def press_send(press_id: int, prompt: str | None = None, mask: str = "") -> str:
 
 
 def images_archive_soon(*, tasks: list[Task]) -> int:
-    """Claim the images of these finished tasks that need it, one job each."""
+    """Claim the images of these finished tasks that need it, and queue jobs for them."""
     claims = archive.images_claim(tasks=[t for t in tasks if t.image_sources])
-    for claim in claims:
-        image_archive.enqueue(claim.task_id, claim.index, claim.token)
+    # A few images a job: one queue row for each image would cost a paste of 100
+    # grids 500 inserts; a few keep workers busy side by side all the same.
+    for start in range(0, len(claims), IMAGES_PER_JOB):
+        images_archive.enqueue([list(claim) for claim in claims[start : start + IMAGES_PER_JOB]])
     if claims:
         follow_soon()  # its ticks take over from a worker that dies mid-download
     return len(claims)

@@ -138,7 +138,7 @@ def test_readyz_reports_the_queue_and_fails_when_its_oldest_job_waits_too_long(c
 
     from tasks_app import jobs
 
-    result = jobs.image_archive.enqueue("1743000000000001", 0, "token")
+    result = jobs.images_archive.enqueue([["1743000000000001", 0, "token"]])
     assert client.get("/readyz").json()["queue"] == {
         "backend": "database",
         "oldest_waiting_seconds": pytest.approx(0, abs=5),

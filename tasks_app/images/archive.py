@@ -18,8 +18,8 @@ import logging
 import threading
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.files import File
@@ -45,8 +45,7 @@ TRANSIENT = frozenset({"timeout", "network", "dns"})
 EXPIRED = frozenset({"HTTP 403", "HTTP 404", "HTTP 410"})
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
+class Claim(NamedTuple):
     """What one archive job carries: which image, and the token that makes it the owner."""
 
     task_id: str
