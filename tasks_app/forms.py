@@ -9,6 +9,7 @@ from tasks_app.ids import ParsedIds, parse_ids
 
 class PasteForm(forms.Form):
     parsed: ParsedIds | None = None
+    left_out: int = 0  # IDs past MJ_MAX_IDS, not taken
 
     ids = forms.CharField(
         label=_("Task IDs"),
@@ -33,9 +34,11 @@ class PasteForm(forms.Form):
         if not parsed.ids:
             raise forms.ValidationError(_("No task IDs found in what you pasted."), code="empty")
         if len(parsed.ids) > limit:
-            raise forms.ValidationError(
-                _("You pasted %(count)d IDs; at most %(limit)d can be shown at once."),
-                code="too_many",
-                params={"count": len(parsed.ids), "limit": limit},
-            )
+            # The first MJ_MAX_IDS are taken; the page says how many were left out.
+            self.left_out = len(parsed.ids) - limit
+            parsed.ids = parsed.ids[:limit]
         return parsed
+
+
+class SetNameForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)

@@ -304,3 +304,34 @@ class Lease(models.Model):
 
     def __str__(self):
         return f"{self.name} until {self.until:%H:%M:%S}"
+
+
+class TaskSet(models.Model):
+    """A saved list of task IDs, in order, behind a short unguessable link (/s/<slug>/).
+
+    Only the IDs are kept: nothing else from the pasted text. The same IDs
+    pasted again by the same person reuse the set (ids_hash).
+    """
+
+    slug = models.CharField(max_length=16, unique=True)
+    ids = models.JSONField(default=list)
+    ids_hash = models.CharField(max_length=64)
+    name = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="task_sets"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("task set")
+        indexes = [
+            models.Index(fields=["created_by", "-created"], name="taskset_recent"),
+            models.Index(fields=["created_by", "ids_hash"], name="taskset_reuse"),
+        ]
+
+    def __str__(self):
+        return self.name or self.slug
+
+    @property
+    def title(self) -> str:
+        return self.name or self.slug
