@@ -66,6 +66,13 @@ class Task(models.Model):
     class Meta:
         ordering = ["-submit_time"]
         verbose_name = _("task")
+        # The archive's order (keyset pages) and its filters; status is indexed on
+        # the field, pressed_by as a foreign key, the text search in migration 0008.
+        indexes = [
+            models.Index(fields=["-first_seen", "-id"], name="task_archive_order"),
+            models.Index(fields=["action"], name="task_action"),
+            models.Index(fields=["submit_time"], name="task_submit_time"),
+        ]
         permissions = [("press_button", _("Can press task buttons (each press costs money)"))]
 
     def __str__(self):

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh, push_url
 
 from tasks_app import selectors, services
-from tasks_app.forms import PasteForm
+from tasks_app.forms import ArchiveFilterForm, PasteForm
+from tasks_app.gallery import selectors as gallery
 from tasks_app.ids import ID_RE, ParsedIds
 from tasks_app.sets import selectors as set_selectors
 from tasks_app.sets import services as set_services
@@ -36,7 +37,7 @@ def task_list(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _paste(request)
     if "ids" not in request.GET:
-        return redirect("home")
+        return _archive(request)
     form = PasteForm(request.GET)
     if not form.is_valid():
         return _paste_errors(request, form)
@@ -115,6 +116,31 @@ def task_refresh(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
 
 def task_list_url(ids: list[str]) -> str:
     return reverse("task_list") + "?" + urlencode({"ids": ",".join(ids)}, safe=",")
+
+
+def _archive(request: HtmxHttpRequest) -> HttpResponse:
+    """Every task the dashboard has seen, newest first, filtered by the URL, by keyset pages."""
+    form = ArchiveFilterForm(request.GET)
+    filters = form.filters()
+    page = gallery.archive_page(filters=filters, before=request.GET.get("before", ""))
+    query = request.GET.copy()
+    query.pop("before", None)
+    context = {
+        "filter_form": form,
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "next_query": _with(query, before=page.next_cursor) if page.next_cursor else "",
+        "is_later_page": bool(request.GET.get("before")),
+    }
+    return render(request, "tasks/archive.html", context)
+
+
+def _with(query, **extra) -> str:
+    query = query.copy()
+    for key, value in extra.items():
+        query[key] = value
+    return query.urlencode()
 
 
 def _paste(request: HtmxHttpRequest) -> HttpResponse:
