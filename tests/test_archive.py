@@ -1,4 +1,4 @@
-"""The archive: /tasks/ without IDs lists every task seen, newest first, filtered by the URL, by keyset pages."""
+"""The archive: /tasks/ without IDs lists every task seen, newest first, filtered, by keyset pages."""
 
 import re
 from datetime import UTC, datetime
@@ -33,7 +33,9 @@ def test_the_archive_lists_every_task_newest_first_by_keyset_pages(logged_in, jo
     older = re.search(r'href="([^"]*before=[^"]*)"', first.content.decode()).group(1).replace("&amp;", "&")
     second = logged_in.get(older)
     assert _cards(second) == sorted(ids, reverse=True)[gallery.PAGE_SIZE :]
-    assert "before=" not in re.sub(r'class="newest"[^>]*', "", second.content.decode()).split('class="pager"')[1]
+    assert (
+        "before=" not in re.sub(r'class="newest"[^>]*', "", second.content.decode()).split('class="pager"')[1]
+    )
 
 
 def test_a_malformed_cursor_shows_the_first_page(logged_in, jobs_held):
@@ -63,7 +65,9 @@ def test_the_search_finds_a_word_of_the_prompt_the_english_prompt_or_the_final_p
         records=[
             TaskRecord(id="1763000000000001", status="SUCCESS", prompt="a lighthouse at dusk"),
             TaskRecord(id="1763000000000002", status="SUCCESS", prompt="一只猫", prompt_en="a small cat"),
-            TaskRecord(id="1763000000000003", status="SUCCESS", prompt="x", properties={"finalPrompt": "harbour fog"}),
+            TaskRecord(
+                id="1763000000000003", status="SUCCESS", prompt="x", properties={"finalPrompt": "harbour fog"}
+            ),
             TaskRecord(id="1763000000000004", status="SUCCESS", prompt="a red fox"),
         ]
     )

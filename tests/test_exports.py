@@ -1,4 +1,4 @@
-"""Exports: CSV and JSON of a set, a filtered archive view or a task, streamed; a set's originals as one ZIP."""
+"""Exports: CSV and JSON of a set, an archive view or a task, streamed; a set's originals as one ZIP."""
 
 import csv
 import io
