@@ -70,7 +70,8 @@ class Task(models.Model):
         # the field, pressed_by as a foreign key, the text search in migration 0008.
         indexes = [
             models.Index(fields=["-first_seen", "-id"], name="task_archive_order"),
-            models.Index(fields=["action"], name="task_action"),
+            models.Index(fields=["status", "-first_seen", "-id"], name="task_status_archive"),
+            models.Index(fields=["action", "-first_seen", "-id"], name="task_action_archive"),
             models.Index(fields=["submit_time"], name="task_submit_time"),
         ]
         permissions = [("press_button", _("Can press task buttons (each press costs money)"))]

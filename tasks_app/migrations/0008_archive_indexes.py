@@ -37,7 +37,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='task',
-            index=models.Index(fields=['action'], name='task_action'),
+            index=models.Index(fields=['status', '-first_seen', '-id'], name='task_status_archive'),
+        ),
+        migrations.AddIndex(
+            model_name='task',
+            index=models.Index(fields=['action', '-first_seen', '-id'], name='task_action_archive'),
         ),
         migrations.AddIndex(
             model_name='task',
