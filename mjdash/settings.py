@@ -202,8 +202,8 @@ MJ_READ_TIMEOUT = envfloat("MJ_READ_TIMEOUT", 20.0, above=0)
 MJ_RETRIES = envint("MJ_RETRIES", 2, minimum=0)
 MJ_RETRY_BACKOFF = envfloat("MJ_RETRY_BACKOFF", 0.5, minimum=0)
 MJ_RETRY_AFTER_MAX = envfloat("MJ_RETRY_AFTER_MAX", 5.0, minimum=0)
-MJ_MAX_IDS = envint("MJ_MAX_IDS", 500, minimum=1)  # most IDs one paste may hold
-MJ_RECENT_TASKS = envint("MJ_RECENT_TASKS", 24, minimum=0)  # IDs remembered per session for the home page
+MJ_MAX_IDS = envint("MJ_MAX_IDS", 500, minimum=1)  # most IDs one set holds (a paste keeps the first)
+MJ_RECENT_TASKS = envint("MJ_RECENT_TASKS", 24, minimum=0)  # tasks the home page shows from recent sets
 
 # ---- Buttons: pressing one starts a paid job at the relay ------------------------
 # Presses of one button of one task within MJ_PRESS_WINDOW_SECONDS reach the
