@@ -102,3 +102,8 @@ def test_the_archive_query_count_does_not_grow_with_tasks(
     with django_assert_max_num_queries(7):
         response = logged_in.get("/tasks/", {"q": "lighthouse", "status": "SUCCESS"})
     assert len(_cards(response)) == min(count, gallery.PAGE_SIZE)
+
+
+def test_the_archive_speaks_chinese_too(logged_in):
+    html = logged_in.get("/tasks/", {"q": "zeppelin"}, headers={"Accept-Language": "zh-CN"}).content.decode()
+    assert "归档" in html and "没有符合这些筛选条件的任务。" in html and "搜索提示词" in html

@@ -69,7 +69,7 @@ def test_500_ids_pasted_in_mixed_formats_become_a_set_a_second_user_opens(
         context.close()
 
 
-def test_a_set_exports_csv_and_a_zip_of_its_originals(browser_login, simulator):
+def test_a_set_exports_csv_and_a_zip_and_its_cards_copy_their_id_and_prompt(browser_login, simulator):
     ids = _stored(
         2, 1767000000000000, status="SUCCESS", prompt="=cmd a red kite", image_url="https://c/k.png"
     )
@@ -90,6 +90,14 @@ def test_a_set_exports_csv_and_a_zip_of_its_originals(browser_login, simulator):
     page.click("text=Show tasks")
     expect(page).to_have_url(re.compile(r"/s/[A-Za-z0-9_-]+/$"))
     slug = TaskSet.objects.get().slug
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    card = page.locator(f"#task-{ids[0]}")
+    card.locator("button.copy", has_text="Copy ID").click()
+    expect(card.locator(".share-tools .copied")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == ids[0]
+    card.locator("button.copy", has_text="Copy prompt").click()
+    page.wait_for_function("t => navigator.clipboard.readText().then(v => v === t)", arg="=cmd a red kite")
 
     with page.expect_download() as csv_download:
         page.click(".exports a:has-text('CSV')")
