@@ -4,11 +4,26 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from tasks_app.gallery.selectors import ArchiveFilters
 from tasks_app.ids import ParsedIds, parse_ids
+from tasks_app.relay import Status
+
+ARCHIVE_ACTIONS = [
+    "IMAGINE",
+    "UPSCALE",
+    "VARIATION",
+    "REROLL",
+    "ZOOM",
+    "PAN",
+    "DESCRIBE",
+    "BLEND",
+    "CUSTOM_ZOOM",
+]
 
 
 class PasteForm(forms.Form):
     parsed: ParsedIds | None = None
+    left_out: int = 0  # IDs past MJ_MAX_IDS, not taken
 
     ids = forms.CharField(
         label=_("Task IDs"),
@@ -33,9 +48,45 @@ class PasteForm(forms.Form):
         if not parsed.ids:
             raise forms.ValidationError(_("No task IDs found in what you pasted."), code="empty")
         if len(parsed.ids) > limit:
-            raise forms.ValidationError(
-                _("You pasted %(count)d IDs; at most %(limit)d can be shown at once."),
-                code="too_many",
-                params={"count": len(parsed.ids), "limit": limit},
-            )
+            # The first MJ_MAX_IDS are taken; the page says how many were left out.
+            self.left_out = len(parsed.ids) - limit
+            parsed.ids = parsed.ids[:limit]
         return parsed
+
+
+class SetNameForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+
+
+class ArchiveFilterForm(forms.Form):
+    """The archive's filters, read from the URL (a filtered view is a link too)."""
+
+    q = forms.CharField(label=_("Search prompts"), max_length=200, required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    submitted_from = forms.DateField(
+        label=_("Submitted from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    submitted_to = forms.DateField(
+        label=_("Submitted to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    set = forms.SlugField(label=_("Set"), max_length=16, required=False)
+    pressed_by = forms.CharField(label=_("Pressed by"), max_length=150, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        any_choice = [("", _("any"))]
+        self.fields["status"].choices = any_choice + list(Status.choices)
+        self.fields["action"].choices = any_choice + [(a, a) for a in ARCHIVE_ACTIONS]
+
+    def filters(self) -> ArchiveFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return ArchiveFilters(
+            status=data.get("status") or "",
+            action=data.get("action") or "",
+            submitted_from=data.get("submitted_from"),
+            submitted_to=data.get("submitted_to"),
+            set_slug=data.get("set") or "",
+            pressed_by=data.get("pressed_by") or "",
+            q=data.get("q") or "",
+        )

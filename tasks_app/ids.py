@@ -17,7 +17,12 @@ from tasks_app.relay import MAX_ID_LENGTH, MIN_ID_DIGITS, is_task_id
 # A long digit run inside a bigger token: '"ids":["1743326750223591"]', 'task/174.../fetch'.
 # The ID is [0-9], never \d: \d (and str.isdigit) take Arabic-Indic, fullwidth and
 # other scripts' digits, which no relay knows; next to one, the run is not an ID.
-EMBEDDED_ID_RE = re.compile(r"(?<![\dA-Za-z])[0-9]{13,32}(?![\dA-Za-z])")
+# Task IDs are 16 or more digits; a 13-15 digit run inside a bigger token is a
+# millisecond timestamp of a log line ('"ts":1743326750223,', 'time=1743326750223').
+EMBEDDED_ID_RE = re.compile(r"(?<![\dA-Za-z])[0-9]{16,32}(?![\dA-Za-z])")
+EMBEDDED_TIME_RE = re.compile(r"(?<![\dA-Za-z])[0-9]{13,15}(?![\dA-Za-z])")
+# A bare 13-digit number right after one of these words is a time, not an ID.
+TIME_WORDS = {"time", "ts", "timestamp", "at", "created", "updated", "submittime", "starttime", "finishtime"}
 SEPARATORS_RE = re.compile(r"[\s,;|]+")
 EDGE_PUNCTUATION = "\"'`()[]{}<>.:=!?"
 
@@ -33,7 +38,13 @@ class ParsedIds:
 def parse_ids(text: str) -> ParsedIds:
     parsed = ParsedIds()
     seen: set[str] = set()
+    previous = ""
     for token in _tokens(text):
+        if _is_timestamp(token, previous):
+            parsed.ignored_words += 1
+            previous = token
+            continue
+        previous = token
         for candidate, reason in _classify(token):
             if reason:
                 parsed.rejected.append((candidate, reason))
@@ -57,6 +68,15 @@ def _tokens(text: str) -> list[str]:
         if isinstance(data, list):
             return [str(item).strip() for item in data if str(item).strip()]
     return [token for token in SEPARATORS_RE.split(stripped) if token]
+
+
+def _is_timestamp(token: str, previous: str) -> bool:
+    """A log line's millisecond time: '"ts":1743326750223,' or 'time: 1743326750223'."""
+    bare = token.strip(EDGE_PUNCTUATION)
+    if bare.isdigit():
+        word = re.sub(r"[^a-z]", "", previous.lower())
+        return len(bare) == 13 and word in TIME_WORDS
+    return bool(EMBEDDED_TIME_RE.search(token)) and not EMBEDDED_ID_RE.search(token)
 
 
 def _classify(token: str) -> list[tuple[str | None, str]]:

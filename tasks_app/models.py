@@ -66,6 +66,14 @@ class Task(models.Model):
     class Meta:
         ordering = ["-submit_time"]
         verbose_name = _("task")
+        # The archive's order (keyset pages) and its filters; status is indexed on
+        # the field, pressed_by as a foreign key, the text search in migration 0008.
+        indexes = [
+            models.Index(fields=["-first_seen", "-id"], name="task_archive_order"),
+            models.Index(fields=["status", "-first_seen", "-id"], name="task_status_archive"),
+            models.Index(fields=["action", "-first_seen", "-id"], name="task_action_archive"),
+            models.Index(fields=["submit_time"], name="task_submit_time"),
+        ]
         permissions = [("press_button", _("Can press task buttons (each press costs money)"))]
 
     def __str__(self):
@@ -304,3 +312,34 @@ class Lease(models.Model):
 
     def __str__(self):
         return f"{self.name} until {self.until:%H:%M:%S}"
+
+
+class TaskSet(models.Model):
+    """A saved list of task IDs, in order, behind a short unguessable link (/s/<slug>/).
+
+    Only the IDs are kept: nothing else from the pasted text. The same IDs
+    pasted again by the same person reuse the set (ids_hash).
+    """
+
+    slug = models.CharField(max_length=16, unique=True)
+    ids = models.JSONField(default=list)
+    ids_hash = models.CharField(max_length=64)
+    name = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="task_sets"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("task set")
+        indexes = [
+            models.Index(fields=["created_by", "-created"], name="taskset_recent"),
+            models.Index(fields=["created_by", "ids_hash"], name="taskset_reuse"),
+        ]
+
+    def __str__(self):
+        return self.name or self.slug
+
+    @property
+    def title(self) -> str:
+        return self.name or self.slug

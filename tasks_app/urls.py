@@ -3,7 +3,7 @@
 from django.urls import path, register_converter
 
 from tasks_app.ids import MAX_ID_LENGTH, MIN_ID_DIGITS
-from tasks_app.views import buttons, hooks, images, tasks
+from tasks_app.views import buttons, exports, hooks, images, sets, tasks
 
 
 class TaskIdConverter:
@@ -25,6 +25,13 @@ urlpatterns = [
     path("tasks/", tasks.task_list, name="task_list"),
     path("tasks/<task_id:task_id>/", tasks.task_detail, name="task_detail"),
     path("tasks/poll", tasks.task_poll, name="task_poll"),
+    path("s/<slug:slug>/", sets.set_detail, name="set_detail"),
+    path("s/<slug:slug>/rename", sets.set_rename, name="set_rename"),
+    path("s/<slug:slug>/delete", sets.set_delete, name="set_delete"),
+    path("s/<slug:slug>/export.<str:fmt>", exports.set_export, name="set_export"),
+    path("s/<slug:slug>/images.zip", exports.set_zip, name="set_zip"),
+    path("tasks/export.<str:fmt>", exports.archive_export, name="archive_export"),
+    path("tasks/<task_id:task_id>/export.<str:fmt>", exports.task_export, name="task_export"),
     path("tasks/<task_id:task_id>/refresh", tasks.task_refresh, name="task_refresh"),
     path("hooks/notify/<str:token>", hooks.notify_hook, name="notify_hook"),
     path("tasks/<task_id:task_id>/action", buttons.task_action, name="task_action"),

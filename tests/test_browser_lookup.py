@@ -8,7 +8,9 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_pasting_ids_shows_cards_in_place_and_a_shareable_address(browser_login, simulator, screenshot):
+def test_pasting_ids_saves_a_set_and_lands_on_its_short_shareable_address(
+    browser_login, simulator, screenshot
+):
     ids = [simulator.add_task(prompt=f"a red fox {i}", run=1.0, queued=0.0) for i in range(3)]
     simulator.clock.advance(120)
     page = browser_login("/")
@@ -17,7 +19,8 @@ def test_pasting_ids_shows_cards_in_place_and_a_shareable_address(browser_login,
     page.click("text=Show tasks")
 
     expect(page.locator("article.card")).to_have_count(3)
-    expect(page).to_have_url(re.compile(r"/tasks/\?ids=" + ",".join(ids) + "$"))
+    expect(page).to_have_url(re.compile(r"/s/[A-Za-z0-9_-]{8,16}/$"))
+    expect(page.locator(".msg")).to_contain_text("1 duplicate")
     expect(page.locator(f"#task-{ids[1]} .badge")).to_have_text("Success")
     screenshot("lookup-results")
 

@@ -53,3 +53,17 @@ def test_plain_words_are_ignored_not_rejected():
     assert parsed.ids == [A]
     assert parsed.rejected == []
     assert parsed.ignored_words == 4
+
+
+def test_millisecond_timestamps_inside_log_lines_are_not_taken_for_ids():
+    line = (
+        f'2025-04-17 12:00:01 {{"ts":1743326750223,"taskId":"{A}"}} time: 1743326750224 ts=1743326750225 {B}'
+    )
+    parsed = parse_ids(line)
+    assert parsed.ids == [A, B]
+    assert all("174332675022" not in token for token, _ in parsed.rejected)
+
+
+def test_a_bare_thirteen_digit_id_on_its_own_line_is_still_an_id():
+    parsed = parse_ids("1743326750223\n1743326750224")
+    assert parsed.ids == ["1743326750223", "1743326750224"]

@@ -75,7 +75,7 @@ def test_a_page_of_200_cards_with_3_running_costs_one_call_about_those_3(logged_
     services.task_store(records=[TaskRecord(id=i, status="SUCCESS", progress=100) for i in finished])
     running = [simulator.add_task(queued=0.0, run=100.0) for _ in range(3)]
     simulator.clock.advance(5)
-    page = logged_in.get("/tasks/", {"ids": ",".join(finished[:100] + running + finished[100:])})
+    page = logged_in.get("/tasks/", {"ids": ",".join(finished[:100] + running + finished[100:])}, follow=True)
     assert page.content.count(b'class="card ') == 200
     vals = _poller(page.content)
     simulator.reset_counters()

@@ -62,6 +62,9 @@ def test_demo_mode_starts_the_simulator_prints_a_login_and_shows_the_samples(tmp
         assert "Demo upstream" in page.text
         assert page.text.count('class="card ') == len(samples) >= 8
         assert "not known to the relay" not in page.text
+        archive = session.get(f"{base}/tasks/", timeout=30)  # seeded: worth opening
+        assert archive.text.count('class="card ') >= 30
+        assert "Demo samples" in session.get(f"{base}/", timeout=30).text
     finally:
         server.terminate()
         server.wait(timeout=10)

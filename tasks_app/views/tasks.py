@@ -8,46 +8,51 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, push_url
 
 from tasks_app import relay, selectors, services
-from tasks_app.forms import PasteForm
+from tasks_app.forms import ArchiveFilterForm, PasteForm
+from tasks_app.gallery import selectors as gallery
 from tasks_app.ids import ParsedIds
-from tasks_app.views.http import HtmxHttpRequest, safe_next
+from tasks_app.sets import selectors as set_selectors
+from tasks_app.sets import services as set_services
+from tasks_app.views.http import HtmxHttpRequest, go, safe_next
 
-RECENT_SESSION_KEY = "recent_task_ids"
+# An old /tasks/?ids= link with more IDs than this is saved as a set and redirected to it.
+LONG_LINK_IDS = 50
+RECENT_SETS = 10
 
 
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    recent_ids = request.session.get(RECENT_SESSION_KEY, [])
-    return render(
-        request,
-        "tasks/home.html",
-        {"form": PasteForm(), "recent": selectors.tasks_in_order(ids=recent_ids)},
-    )
+    recent_sets = set_selectors.sets_recent(user=request.user, limit=RECENT_SETS)
+    recent = set_selectors.tasks_of_sets(sets=recent_sets, limit=settings.MJ_RECENT_TASKS)
+    context = {"form": PasteForm(), "recent": recent, "recent_sets": recent_sets}
+    return render(request, "tasks/home.html", context)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def task_list(request: HtmxHttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return _paste(request)
     if "ids" not in request.GET:
-        return redirect("home")
+        return _archive(request)
     form = PasteForm(request.GET)
     if not form.is_valid():
-        context = {"form": form, "parsed": form.parsed}
-        template = "tasks/home.html#paste_errors" if request.htmx else "tasks/home.html"
-        # htmx swaps only 2xx answers; a plain request gets a real 400.
-        return render(request, template, context, status=200 if request.htmx else 400)
+        return _paste_errors(request, form)
     parsed: ParsedIds = form.cleaned_data["ids"]
+    if len(parsed.ids) > LONG_LINK_IDS or form.left_out:
+        # A long link becomes a saved set with a short address.
+        return _save_and_go(request, parsed, form.left_out)
     canonical = task_list_url(parsed.ids)
     if request.GET["ids"] != ",".join(parsed.ids) and not request.htmx:
         # Keep the address short and shareable; say what was left out.
         if parsed.rejected or parsed.duplicates:
             messages.warning(request, _paste_notice(parsed))
         return redirect(canonical)
+    set_services.set_save(user=request.user, ids=parsed.ids)  # for the home page's recent sets
     lookup = services.task_lookup(ids=parsed.ids)
-    _remember(request, parsed.ids)
     context = {
         "form": PasteForm(initial={"ids": "\n".join(parsed.ids)}),
         "lookup": lookup,
@@ -62,7 +67,6 @@ def task_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def task_detail(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     lookup = services.task_lookup(ids=[task_id])
-    _remember(request, [task_id])
     task = lookup.tasks[0] if lookup.tasks else None
     if task is None and lookup.error is None:
         raise Http404(_("The relay does not know task %(id)s.") % {"id": task_id})
@@ -71,15 +75,18 @@ def task_detail(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     return render(request, "tasks/detail.html", context)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def task_poll(request: HtmxHttpRequest) -> HttpResponse:
     """The page's one poller: the cards that changed (out of band) and itself again.
 
-    Answers 286, which stops htmx polling, once nothing on the page is unfinished.
+    Pages post their IDs (a page of 500 unfinished cards is no longer URL);
+    GET still answers pages loaded before that. Answers 286, which stops htmx
+    polling, once nothing on the page is unfinished.
     """
-    seen = _seen(request.GET.get("ids", ""))
-    poll = services.task_poll(seen=seen, failures=_small_int(request.GET.get("failures")))
-    main_id = request.GET.get("main", "")
+    data = request.POST if request.method == "POST" else request.GET
+    seen = _seen(data.get("ids", ""))
+    poll = services.task_poll(seen=seen, failures=_small_int(data.get("failures")))
+    main_id = data.get("main", "")
     context = {
         "poll": poll,
         "lookup": poll.lookup,
@@ -109,6 +116,72 @@ def task_refresh(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
 
 def task_list_url(ids: list[str]) -> str:
     return reverse("task_list") + "?" + urlencode({"ids": ",".join(ids)}, safe=",")
+
+
+def _archive(request: HtmxHttpRequest) -> HttpResponse:
+    """Every task the dashboard has seen, newest first, filtered by the URL, by keyset pages."""
+    form = ArchiveFilterForm(request.GET)
+    filters = form.filters()
+    page = gallery.archive_page(filters=filters, before=request.GET.get("before", ""))
+    query = request.GET.copy()
+    query.pop("before", None)
+    context = {
+        "filter_form": form,
+        "filters": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "next_query": _with(query, before=page.next_cursor) if page.next_cursor else "",
+        "is_later_page": bool(request.GET.get("before")),
+    }
+    return render(request, "tasks/archive.html", context)
+
+
+def _with(query, **extra) -> str:
+    query = query.copy()
+    for key, value in extra.items():
+        query[key] = value
+    return query.urlencode()
+
+
+def _paste(request: HtmxHttpRequest) -> HttpResponse:
+    """A paste: keep only its IDs, as a set, and go to the set's page."""
+    form = PasteForm(request.POST)
+    if not form.is_valid():
+        return _paste_errors(request, form)
+    return _save_and_go(request, form.cleaned_data["ids"], form.left_out)
+
+
+def _paste_errors(request: HtmxHttpRequest, form: PasteForm) -> HttpResponse:
+    context = {"form": form, "parsed": form.parsed}
+    template = "tasks/home.html#paste_errors" if request.htmx else "tasks/home.html"
+    # htmx swaps only 2xx answers; a plain request gets a real 400.
+    return render(request, template, context, status=200 if request.htmx else 400)
+
+
+def _save_and_go(request: HtmxHttpRequest, parsed: ParsedIds, left_out: int) -> HttpResponse:
+    task_set = set_services.set_save(user=request.user, ids=parsed.ids)
+    # Counts only: the pasted text (a curl command with a key) never reaches the
+    # message store, a URL or a log.
+    notice = _count_notice(parsed, left_out)
+    if notice:
+        messages.warning(request, notice)
+    return go(request, reverse("set_detail", args=[task_set.slug]))
+
+
+def _count_notice(parsed: ParsedIds, left_out: int) -> str:
+    parts = []
+    if left_out:
+        parts.append(
+            _("The first %(limit)d IDs were taken; %(count)d more were left out.")
+            % {"limit": settings.MJ_MAX_IDS, "count": left_out}
+        )
+    if parsed.rejected:
+        parts.append(
+            _("%(count)d token(s) were not task IDs and were skipped.") % {"count": len(parsed.rejected)}
+        )
+    if parsed.duplicates:
+        parts.append(_("%(count)d duplicate(s) removed.") % {"count": parsed.duplicates})
+    return " ".join(parts)
 
 
 def _paste_notice(parsed: ParsedIds) -> str:
@@ -141,8 +214,3 @@ def _small_int(value, limit: int = 16) -> int:
         return max(0, min(limit, int(value)))
     except (TypeError, ValueError):
         return 0
-
-
-def _remember(request, ids: list[str]) -> None:
-    recent = [i for i in request.session.get(RECENT_SESSION_KEY, []) if i not in ids]
-    request.session[RECENT_SESSION_KEY] = (list(ids) + recent)[: settings.MJ_RECENT_TASKS]

@@ -82,7 +82,9 @@ class Command(BaseCommand):
         user.user_permissions.add(
             Permission.objects.get(codename="press_button", content_type__app_label="tasks_app")
         )
+        seeded = _seed_demo_archive(simulator, user)
         self.stdout.write(self.style.SUCCESS(f"Demo upstream (simulator) at {simulator.base_url}"))
+        self.stdout.write(f"Demo archive: {seeded} tasks, and a set of the samples")
         self.stdout.write(self.style.SUCCESS(f"Log in as  user: {DEMO_USER}  password: {password}"))
         self.stdout.write("Sample task IDs: " + " ".join(Simulator.SAMPLE_IDS))
 
@@ -92,6 +94,47 @@ class Command(BaseCommand):
             return simulator_class(api_key=api_key, seed=True, port=self.simulator_port).start()
         except OSError:
             return simulator_class(api_key=api_key, seed=True).start()
+
+
+DEMO_PROMPTS = [
+    "a lighthouse on a cliff at dusk, oil painting",
+    "a red fox in fresh snow, telephoto",
+    "neon-lit noodle stall in the rain, cinematic",
+    "a paper kite over green hills, watercolour",
+    "castle library with floating candles, concept art",
+    "desert caravan under the milky way, long exposure",
+    "一只在窗台上晒太阳的橘猫, soft light",
+    "isometric cozy cabin in a pine forest, low poly",
+]
+DEMO_ACTIONS = ["IMAGINE", "IMAGINE", "UPSCALE", "VARIATION"]
+
+
+def _seed_demo_archive(simulator, user) -> int:
+    """Finished tasks with fixed IDs over the past days, read once, so the archive is worth opening;
+    and a set of the samples for the demo login's home page."""
+    from tasks_app import services
+    from tasks_app.sets import services as set_services
+
+    extra = []  # a fresh simulator each start: the IDs are new to it
+    for n in range(24):
+        task_id = f"17433000000000{n:02d}"
+        simulator.add_task(
+            task_id,
+            prompt=DEMO_PROMPTS[n % len(DEMO_PROMPTS)],
+            action=DEMO_ACTIONS[n % len(DEMO_ACTIONS)],
+            outcome="FAILURE" if n % 11 == 5 else "SUCCESS",
+            fail_reason="banned prompt" if n % 11 == 5 else "",
+            queued=0.0,
+            run=40.0,
+            ago=3600.0 * 5 * (n + 1),
+        )
+        extra.append(task_id)
+    samples = list(simulator.SAMPLE_IDS)
+    lookup = services.task_lookup(ids=[*samples, *extra])
+    task_set = set_services.set_save(user=user, ids=samples)
+    if not task_set.name:
+        set_services.set_rename(task_set=task_set, name="Demo samples")
+    return len(lookup.tasks)
 
 
 def _stop(process: subprocess.Popen) -> None:

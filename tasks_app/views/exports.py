@@ -1,0 +1,66 @@
+"""Exports: .../export.csv and .../export.json of the archive (as filtered), a set or a task; a set's ZIP."""
+
+from collections.abc import Iterable, Iterator
+
+from django.http import Http404, StreamingHttpResponse
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
+
+from tasks_app.forms import ArchiveFilterForm
+from tasks_app.gallery import exports
+from tasks_app.gallery import selectors as gallery
+from tasks_app.models import Task, TaskSet
+from tasks_app.sets import selectors as set_selectors
+from tasks_app.views.http import HtmxHttpRequest
+
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8"}
+
+
+@require_GET
+def archive_export(request: HtmxHttpRequest, fmt: str) -> StreamingHttpResponse:
+    filters = ArchiveFilterForm(request.GET).filters()
+    tasks = exports.tasks_of_queryset(gallery.archive_tasks(filters=filters))
+    return _stream(tasks, fmt, "mjdash-tasks")
+
+
+@require_GET
+def set_export(request: HtmxHttpRequest, slug: str, fmt: str) -> StreamingHttpResponse:
+    task_set = _set(slug)
+    return _stream(exports.tasks_of_ids(task_set.ids), fmt, _set_file_stem(task_set))
+
+
+@require_GET
+def task_export(request: HtmxHttpRequest, task_id: str, fmt: str) -> StreamingHttpResponse:
+    if not Task.objects.filter(pk=task_id).exists():
+        raise Http404(task_id)
+    return _stream(exports.tasks_of_ids([task_id]), fmt, task_id)
+
+
+@require_GET
+def set_zip(request: HtmxHttpRequest, slug: str) -> StreamingHttpResponse:
+    task_set = _set(slug)
+    response = StreamingHttpResponse(
+        exports.zip_stream(exports.zip_entries(task_set.ids)), content_type="application/zip"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_set_file_stem(task_set)}.zip"'
+    return response
+
+
+def _set(slug: str) -> TaskSet:
+    task_set = set_selectors.set_by_slug(slug=slug)
+    if task_set is None:
+        raise Http404(slug)
+    return task_set
+
+
+def _set_file_stem(task_set: TaskSet) -> str:
+    return slugify(task_set.name)[:60].strip("-") or task_set.slug
+
+
+def _stream(tasks: Iterable[Task], fmt: str, stem: str) -> StreamingHttpResponse:
+    if fmt not in CONTENT_TYPES:
+        raise Http404(fmt)
+    body: Iterator[str] = exports.csv_stream(tasks) if fmt == "csv" else exports.json_stream(tasks)
+    response = StreamingHttpResponse(body, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+    return response
