@@ -1,6 +1,7 @@
 """Accessibility in a real Chromium: axe-core on every page at desktop and phone sizes."""
 
 import pytest
+
 from tests.a11y import axe_violations, describe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,13 +18,17 @@ def alice_may_press(user):
 def one_h1(page):
     """Exactly one h1 a page, as a violation axe would report (its page-has-heading-one is moderate)."""
     n = page.locator("h1").count()
-    return [] if n == 1 else [{"impact": "serious", "id": "one-h1", "help": f"{n} h1", "nodes": [], "count": 1}]
+    return (
+        [] if n == 1 else [{"impact": "serious", "id": "one-h1", "help": f"{n} h1", "nodes": [], "count": 1}]
+    )
 
 
 def test_axe_finds_no_serious_or_critical_violation_on_any_page(
     alice_may_press, page, browser_login, simulator, live_server, screenshot
 ):
-    done = [simulator.add_task(prompt=f"a quiet harbour {i}", queued=0.0, run=1.0, ago=300.0) for i in range(2)]
+    done = [
+        simulator.add_task(prompt=f"a quiet harbour {i}", queued=0.0, run=1.0, ago=300.0) for i in range(2)
+    ]
     running = simulator.add_task(prompt="a slow glacier", queued=0.0, run=3600.0)
     failed = simulator.add_task(prompt="a banned thing", status="FAILURE")
     cancelled = simulator.add_task(prompt="a cancelled thing", status="CANCEL")
