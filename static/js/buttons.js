@@ -13,6 +13,17 @@
     }
   });
 
+  // A press's new task arrives out of band at the top of the grid, often far
+  // above the pressed card on a phone: bring it into view.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "task-grid") return;
+    var card = target.querySelector(":scope > .card");
+    if (!card) return;
+    var still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    card.scrollIntoView({ behavior: still ? "auto" : "smooth", block: "center" });
+  });
+
   // Two answers can bring the same child (a double press): keep one card.
   document.addEventListener("htmx:afterSettle", function () {
     var seen = new Set();

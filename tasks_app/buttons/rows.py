@@ -27,6 +27,7 @@ ROW_NAMES = {
     "other": _("Other"),
 }
 
+SPOKEN = {"reroll": _("Reroll"), "bookmark": _("Bookmark")}
 FAMILY_ROWS = {"Inpaint": "vary", "Outpaint": "zoom", "CustomZoom": "zoom", "BOOKMARK": "extra"}
 
 
@@ -40,6 +41,16 @@ class ButtonView:
     @property
     def text(self) -> str:
         return " ".join(part for part in (self.emoji, self.label) if part)
+
+    @property
+    def spoken(self) -> str:
+        """A name for a button the relay labels with an emoji only (🔄 is "Reroll"):
+        from its customId ("MJ::JOB::reroll::0::…"); empty when it has a label."""
+        if self.label:
+            return ""
+        parts = self.custom_id.split("::")
+        kind = parts[2] if len(parts) > 2 else ""
+        return str(SPOKEN.get(kind.lower(), kind.replace("_", " ").capitalize() or _("Button")))
 
 
 @dataclass(frozen=True)

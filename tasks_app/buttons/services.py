@@ -68,13 +68,23 @@ def task_press_button(*, task_id: str, custom_id: str, user) -> PressOutcome:
 
 
 def task_submit_modal(
-    *, task_id: str, user, prompt: str = "", rects: str = "", width=None, height=None, mask_upload=None
+    *,
+    task_id: str,
+    user,
+    prompt: str = "",
+    rects: str = "",
+    width=None,
+    height=None,
+    mask_upload=None,
+    zoom=None,
 ) -> PressOutcome:
-    """Finish a task waiting in MODAL: the prompt, and for Vary (Region) the mask."""
+    """Finish a task waiting in MODAL: the prompt, for Vary (Region) the mask, and
+    for Custom Zoom a zoom factor (1.0 to 2.0), sent as `--zoom N` after the prompt."""
     _check_allowed(user)
     task = _task(task_id)
     if task.status != Status.MODAL:
         raise PressRefused(_("Task %(id)s is not waiting for a form.") % {"id": task.id})
+    zoom_factor = _zoom(zoom)
     try:
         if mask_upload is not None:
             mask = masks.mask_from_upload(mask_upload)
@@ -91,8 +101,23 @@ def task_submit_modal(
     _check_rate(user)
     press, owner = claim(task=task, key=MODAL_KEY, user=user)
     if owner:
+        if zoom_factor is not None:
+            prompt = f"{prompt} --zoom {zoom_factor}"
         jobs.urgent(jobs.press_send).enqueue(press.pk, prompt, mask)
     return outcome(wait(press, settings.MJ_PRESS_ANSWER_SECONDS), task, duplicate=not owner)
+
+
+def _zoom(value) -> str | None:
+    """A Custom Zoom factor as typed ("1.5"), checked to lie in 1.0..2.0; None when empty."""
+    if value is None or not str(value).strip():
+        return None
+    try:
+        number = float(str(value).strip().replace(",", "."))
+    except ValueError:
+        number = float("nan")
+    if not 1.0 <= number <= 2.0:
+        raise PressRefused(_("The zoom factor must be a number from 1.0 to 2.0."))
+    return f"{number:g}"
 
 
 def task_press_status(*, task_id: str, press_id: int) -> PressOutcome:

@@ -40,6 +40,7 @@ def task_modal(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
             width=request.POST.get("width"),
             height=request.POST.get("height"),
             mask_upload=request.FILES.get("mask"),
+            zoom=request.POST.get("zoom"),
         )
     except buttons.PressRefused as refused:
         return _refused(request, refused, task_id)
