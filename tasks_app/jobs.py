@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 FOLLOW_LEASE = "follow"
 FOLLOW_ALIVE_KEY = "mjdash:follow-alive"
 URGENT = 10
-IMAGES_PER_JOB = 5
+IMAGES_PER_JOB = 2
 
 
 @task
@@ -80,8 +80,8 @@ def press_send(press_id: int, prompt: str | None = None, mask: str = "") -> str:
 def images_archive_soon(*, tasks: list[Task]) -> int:
     """Claim the images of these finished tasks that need it, and queue jobs for them."""
     claims = archive.images_claim(tasks=[t for t in tasks if t.image_sources])
-    # A few images a job: one queue row for each image would cost a paste of 100
-    # grids 500 inserts; a few keep workers busy side by side all the same.
+    # Two images a job: one queue row each would cost a paste of 100 grids 500
+    # inserts, while long jobs would keep a press waiting behind them.
     for start in range(0, len(claims), IMAGES_PER_JOB):
         images_archive.enqueue([list(claim) for claim in claims[start : start + IMAGES_PER_JOB]])
     if claims:
