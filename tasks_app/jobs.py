@@ -115,11 +115,6 @@ def follow_soon() -> None:
     cache.set(FOLLOW_ALIVE_KEY, 1, timeout=max(1, int(settings.MJ_FOLLOW_SECONDS)))
 
 
-def queue_state() -> dict:
-    """For /readyz: the oldest job waiting to run, and workers seen recently."""
-    return selectors.queue_state(stale_after=timedelta(seconds=_follow_lease().total_seconds() * 2))
-
-
 # ---- the chain ----------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from PIL import Image
 
@@ -76,17 +76,19 @@ def images_claim(*, tasks: list[Task]) -> list[Claim]:
         ],
         ignore_conflicts=True,
     )
-    rows = TaskImage.objects.filter(task_id__in={task_id for task_id, _ in wanted}).values_list(
-        "pk", "task_id", "index", "claim", "state", "claimed_until", "retry_at"
+    rows = (
+        TaskImage.objects.filter(task_id__in={task_id for task_id, _ in wanted})
+        .annotate(grabbable=ExpressionWrapper(_up_for_grabs(now), output_field=BooleanField()))
+        .values_list("pk", "task_id", "index", "claim", "state", "grabbable")
     )
     claims = []
     # Main images first: they are what the cards show.
-    for pk, task_id, index, claim, state, claimed_until, retry_at in sorted(rows, key=lambda row: row[2]):
+    for pk, task_id, index, claim, state, grabbable in sorted(rows, key=lambda row: row[2]):
         if (task_id, index) not in wanted:
             continue
         if claim == token and state == TaskImage.State.QUEUED:
             claims.append(Claim(task_id, index, token))
-        elif _may_take_over(state, claimed_until, retry_at, now):
+        elif grabbable:
             taken = _take_over(pk, wanted[(task_id, index)], now)
             if taken:
                 claims.append(Claim(task_id, index, taken))
@@ -96,11 +98,9 @@ def images_claim(*, tasks: list[Task]) -> list[Claim]:
 def images_due(*, limit: int | None = 200) -> list[Task]:
     """Finished tasks whose images need a job: never claimed, a claim whose worker
     died, or a passing failure now due again."""
-    now = timezone.now()
-    stale = Q(state__in=[TaskImage.State.QUEUED, TaskImage.State.RUNNING], claimed_until__lt=now) | Q(
-        state=TaskImage.State.FAILED, retry_at__lte=now
+    task_ids = set(
+        TaskImage.objects.filter(_up_for_grabs(timezone.now())).values_list("task_id", flat=True)[:limit]
     )
-    task_ids = set(TaskImage.objects.filter(stale).values_list("task_id", flat=True)[:limit])
     unclaimed = (
         Task.objects.filter(status=Status.SUCCESS, images__isnull=True)
         .exclude(image_url="", image_urls=[])
@@ -167,22 +167,18 @@ def quadrant_name(image: TaskImage, n: int) -> str:
 # ---- helpers -------------------------------------------------------------------------
 
 
-def _may_take_over(state, claimed_until, retry_at, now) -> bool:
-    if state in (TaskImage.State.QUEUED, TaskImage.State.RUNNING):
-        return claimed_until is None or claimed_until < now
-    return state == TaskImage.State.FAILED and retry_at is not None and retry_at <= now
+def _up_for_grabs(now) -> Q:
+    """Images a new job may take: a claim whose worker died or whose job was lost,
+    or a passing failure now due again."""
+    active = [TaskImage.State.QUEUED, TaskImage.State.RUNNING]
+    return Q(state__in=active, claimed_until__lt=now) | Q(state=TaskImage.State.FAILED, retry_at__lte=now)
 
 
 def _take_over(pk: int, url: str, now) -> str:
     """Hand the image to a new job if it is still up for grabs; its token, or ""."""
     token = uuid.uuid4().hex
-    up_for_grabs = Q(state__in=[TaskImage.State.QUEUED, TaskImage.State.RUNNING], claimed_until__lt=now) | Q(
-        state=TaskImage.State.FAILED, retry_at__lte=now
-    )
-    taken = (
-        TaskImage.objects.filter(up_for_grabs, pk=pk)
-        .exclude(state=TaskImage.State.OK)
-        .update(state=TaskImage.State.QUEUED, claim=token, claimed_until=now + QUEUED_FOR, source_url=url)
+    taken = TaskImage.objects.filter(_up_for_grabs(now), pk=pk).update(
+        state=TaskImage.State.QUEUED, claim=token, claimed_until=now + QUEUED_FOR, source_url=url
     )
     return token if taken else ""
 
