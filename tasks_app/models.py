@@ -2,6 +2,7 @@
 
 import json
 import zlib
+from functools import cache
 
 from django.conf import settings
 from django.db import models
@@ -13,7 +14,7 @@ from tasks_app.buttons.custom_ids import parse_custom_id
 from tasks_app.buttons.quadrants import quadrants
 from tasks_app.buttons.rows import button_rows
 from tasks_app.images.errors import failure_text
-from tasks_app.relay import FINAL_STATUSES, MAX_ID_LENGTH, Status, is_final, status_label
+from tasks_app.relay import FINAL_STATUSES, MAX_ID_LENGTH, MIN_ID_DIGITS, Status, is_final, status_label
 
 
 class TaskQuerySet(models.QuerySet):
@@ -21,8 +22,13 @@ class TaskQuerySet(models.QuerySet):
         return self.exclude(status__in=FINAL_STATUSES)
 
     def for_display(self):
-        """What a card reads, fetched in a fixed number of queries however many cards."""
-        return self.prefetch_related("images")
+        """What a card reads, fetched in a fixed number of queries however many cards.
+
+        The JSON columns only the detail page shows (the raw payload, the
+        properties) are left in the database: a page of 500 cards would carry
+        them all for nothing; the detail page loads them when it reads them.
+        """
+        return self.defer("payload", "properties").prefetch_related("images")
 
 
 class Task(models.Model):
@@ -78,6 +84,12 @@ class Task(models.Model):
 
     def __str__(self):
         return f"{self.id} {self.action} {self.status}"
+
+    @property
+    def url(self) -> str:
+        """This task's detail path ("/tasks/<id>/"); its other routes hang below it
+        ("action", "refresh", "thumb.webp"), so a card reverses no URL per button."""
+        return _task_prefix() + self.id + "/"
 
     @property
     def is_final(self) -> bool:
@@ -199,6 +211,15 @@ class Task(models.Model):
             return True
         custom_ids = (parse_custom_id(b.get("customId")) for b in self.buttons or [] if isinstance(b, dict))
         return any(found.op == "upsample" and found.quadrant for found in custom_ids)
+
+
+@cache
+def _task_prefix() -> str:
+    """ "/tasks/", reversed once (with the script prefix) rather than per card and button."""
+    from django.urls import reverse
+
+    sample = "1" * MIN_ID_DIGITS
+    return reverse("task_detail", args=[sample])[: -len(sample + "/")]
 
 
 class Press(models.Model):

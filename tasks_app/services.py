@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tasks_app import jobs, relay
+from tasks_app.buttons.rows import USED_STYLE
 from tasks_app.images import archive
 from tasks_app.models import Task
 from tasks_app.relay import Status, TaskRecord, UpstreamError
@@ -255,9 +256,23 @@ def _fields(record: TaskRecord, keep: Task | None = None) -> dict:
         for name in kept:
             if not fields[name] and getattr(keep, name):
                 fields[name] = getattr(keep, name)
+        _keep_used_marks(fields["buttons"], keep.buttons)
         if fields["status"] == keep.status and fields["progress"] < keep.progress:
             fields["progress"] = keep.progress  # a late answer of the same run
     return fields
+
+
+def _keep_used_marks(buttons: list[dict], before) -> None:
+    """A button pressed here stays marked used (buttons/presses.py:mark_used)
+    when an answer fetched before the relay marked it says otherwise."""
+    used = {
+        b.get("customId")
+        for b in (before if isinstance(before, list) else ())
+        if isinstance(b, dict) and str(b.get("style")) == str(USED_STYLE)
+    }
+    for button in buttons:
+        if button["customId"] in used:
+            button["style"] = USED_STYLE
 
 
 _FIELD_NAMES = list(_fields(TaskRecord(id="x")))

@@ -7,7 +7,7 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     var elt = event.detail.elt;
     var status = event.detail.xhr.status;
-    if (elt && elt.closest && elt.closest("form.press") && status >= 400 && status < 500) {
+    if (elt && elt.closest && elt.closest("form.buttons") && status >= 400 && status < 500) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }

@@ -1,19 +1,14 @@
 // The page's one poller (templates/tasks/components.html#poller), a few lines
 // of glue that htmx attributes cannot say:
-// - cards another part of the page inserted (a button's new task) are added
-//   to the IDs the poller sends, so they move too;
-// - when the poller has gone quiet (nothing was unfinished) and such a card
-//   appears, it is woken once; its answer brings back the time trigger.
+// - it sends every live card on the page ([data-poll-id] with the stamp the
+//   card shows), so the answer brings only the cards that changed, and cards
+//   another part of the page inserted (a button's new task, the next page of
+//   a set) move too;
+// - when the poller has gone quiet (nothing was live) and such a card
+//   appears, it is woken once; its answer brings back the time trigger;
+// - a hidden tab does not poll; shown again, it asks at once.
 (function () {
   "use strict";
-
-  function pollerIds(poller) {
-    try {
-      return JSON.parse(poller.getAttribute("hx-vals") || "{}").ids || "";
-    } catch (e) {
-      return "";
-    }
-  }
 
   function pageEntries() {
     return Array.from(document.querySelectorAll("[data-poll-id]"), function (el) {
@@ -21,22 +16,43 @@
     });
   }
 
+  function isPoller(elt) {
+    return elt && elt.id === "poller";
+  }
+
   document.addEventListener("htmx:configRequest", function (event) {
-    var poller = event.detail.elt;
-    if (!poller || poller.id !== "poller") return;
-    var listed = pollerIds(poller);
-    var known = new Set(listed.split(",").map(function (entry) { return entry.split(":")[0]; }));
-    var extra = pageEntries()
-      .filter(function (entry) { return !known.has(entry[0]); })
-      .map(function (entry) { return entry.join(":"); });
-    event.detail.parameters.ids = [listed].concat(extra).filter(Boolean).join(",");
+    if (!isPoller(event.detail.elt)) return;
+    var seen = new Set();
+    event.detail.parameters.ids = pageEntries()
+      .filter(function (entry) {
+        if (seen.has(entry[0])) return false;
+        seen.add(entry[0]);
+        return true;
+      })
+      .map(function (entry) { return entry.join(":"); })
+      .join(",");
+  });
+
+  var missed = false; // a tick skipped while the tab was hidden
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!isPoller(event.detail.elt) || document.visibilityState !== "hidden") return;
+    missed = true;
+    event.preventDefault();
+  });
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden" || !missed) return;
+    var poller = document.getElementById("poller");
+    missed = false;
+    if (poller) htmx.trigger(poller, "mjdash:poll");
   });
 
   var woken = new Set(); // each inserted card wakes the poller at most once
 
   document.addEventListener("htmx:afterSettle", function () {
     var poller = document.getElementById("poller");
-    if (!poller || poller.getAttribute("hx-trigger") !== "mjdash:poll") return;
+    if (!poller || /every/.test(poller.getAttribute("hx-trigger") || "")) return;
     var fresh = pageEntries().filter(function (entry) { return !woken.has(entry[0]); });
     if (!fresh.length) return;
     fresh.forEach(function (entry) { woken.add(entry[0]); });

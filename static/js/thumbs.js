@@ -11,16 +11,19 @@
     "error",
     function (event) {
       var img = event.target;
-      if (!(img instanceof HTMLImageElement) || !img.dataset.fallback) return;
+      if (!(img instanceof HTMLImageElement) || !img.classList.contains("thumb-img")) return;
       var frame = img.closest(".thumb-frame");
-      if (!frame) return;
+      var link = img.closest("a.thumb");
+      if (!frame || !link) return;
+      // The card's link is the task's path; its image block lives below it.
+      var fallback = link.getAttribute("href") + "image/status";
       img.classList.add("thumb-failed");
       var key = frame.id;
       tries[key] = (tries[key] || 0) + 1;
       if (tries[key] > MAX_TRIES) return;
       // Wait a little: a 503 means another request is still downloading it.
       window.setTimeout(function () {
-        fetch(img.dataset.fallback, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+        fetch(fallback, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
           .then(function (response) {
             return response.ok ? response.text() : Promise.reject(response.status);
           })

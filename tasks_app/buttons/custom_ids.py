@@ -31,3 +31,29 @@ def parse_custom_id(custom_id: object) -> CustomId:
     # A grid's U n / V n is exactly MJ::JOB::<op>::<n>::<hash>.
     on_quadrant = op in QUADRANT_OPS and len(parts) == 5 and index in ("1", "2", "3", "4")
     return CustomId(family, op, index, solo, int(index) if on_quadrant else None)
+
+
+# A part this long is the job's hash (a UUID), the same in every button of a task.
+HASH_LENGTH = 24
+
+
+def short_custom_id(custom_id: object) -> str:
+    """A customId without what every button of a Midjourney task shares (the
+    "MJ" and "JOB" heads, the job's hash): `MJ::JOB::upsample::2::<hash>` is
+    `upsample::2`. What a card's button posts: nine buttons repeating one
+    36-character hash were a third of a card's weight. The task's cached
+    buttons still supply the whole customId sent to the relay (find_custom_id)."""
+    parts = str(custom_id or "").split("::")
+    if parts[0] == "MJ":
+        parts = parts[2:] if len(parts) > 2 and parts[1] == "JOB" else parts[1:]
+    return "::".join(part for part in parts if len(part) < HASH_LENGTH)
+
+
+def find_custom_id(buttons: object, posted: str) -> str | None:
+    """The one customId of these cached buttons that `posted` names, whole or
+    short; None when none does, or more than one."""
+    if not posted or not isinstance(buttons, list):
+        return None
+    known = [str(b["customId"]) for b in buttons if isinstance(b, dict) and b.get("customId")]
+    found = {custom_id for custom_id in known if posted in (custom_id, short_custom_id(custom_id))}
+    return found.pop() if len(found) == 1 else None

@@ -8,7 +8,7 @@ or renews the row submits; the others wait for its outcome and share it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tasks_app import relay, services
-from tasks_app.buttons.rows import button_label
+from tasks_app.buttons.rows import USED_STYLE, ButtonView, button_label, button_rows
 from tasks_app.models import Press, Task
 from tasks_app.relay import Code, Status, SubmitResult
 
@@ -35,6 +35,7 @@ class PressOutcome:
     duplicate: bool = False
     pending: bool = False  # the relay has not answered yet: the page asks again
     press_id: int | None = None
+    used_button: ButtonView | None = None  # the pressed button, to show as used at once
 
     @property
     def ok(self) -> bool:
@@ -154,7 +155,25 @@ def _settle_existing(press: Press, answer: SubmitResult, lineage: dict) -> Press
 def _done(press: Press, code: int, child_ids: list[str], message: str = "") -> Press:
     press.state, press.code, press.child_ids, press.message = Press.State.DONE, code, child_ids, message
     press.save(update_fields=["state", "code", "child_ids", "modal_id", "message"])
+    if press.custom_id != MODAL_KEY:
+        mark_used(task_id=press.task_id, custom_id=press.custom_id)
     return press
+
+
+def mark_used(*, task_id: str, custom_id: str) -> None:
+    """Show a button pressed here as used at once, as the relay will on the
+    parent's next fetch (which, for a finished parent, may never come).
+    services.task_store keeps the mark when a later answer lacks it."""
+    with transaction.atomic():
+        task = Task.objects.select_for_update().only("buttons").filter(pk=task_id).first()
+        buttons = task.buttons if task is not None and isinstance(task.buttons, list) else []
+        changed = False
+        for button in buttons:
+            pressed = isinstance(button, dict) and button.get("customId") == custom_id
+            if pressed and str(button.get("style")) != str(USED_STYLE):
+                button["style"], changed = USED_STYLE, True
+        if changed:
+            task.save(update_fields=["buttons"])
 
 
 def _record_children(
@@ -208,6 +227,9 @@ def outcome(press: Press, task: Task, duplicate: bool = False) -> PressOutcome:
     found = Task.objects.for_display().in_bulk(press.child_ids)
     children = [found[i] for i in press.child_ids if i in found]
     modal = Task.objects.filter(pk=press.modal_id).first() if press.modal_id else None
+    used = None
+    if press.state == Press.State.DONE and press.custom_id != MODAL_KEY and (children or modal):
+        used = _used_view(task, press.custom_id)
     return PressOutcome(
         task=task,
         children=children,
@@ -216,7 +238,16 @@ def outcome(press: Press, task: Task, duplicate: bool = False) -> PressOutcome:
         duplicate=duplicate,
         pending=press.state == Press.State.PENDING,
         press_id=press.pk,
+        used_button=used,
     )
+
+
+def _used_view(task: Task, custom_id: str) -> ButtonView | None:
+    for row in button_rows(task.buttons):
+        for button in row.buttons:
+            if button.custom_id == custom_id:
+                return replace(button, used=True)
+    return None
 
 
 def refusal(answer: SubmitResult) -> str:

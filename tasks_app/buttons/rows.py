@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from tasks_app.buttons.custom_ids import parse_custom_id
+from tasks_app.buttons.custom_ids import parse_custom_id, short_custom_id
 
 ROW_ORDER = ("u", "v", "upscale", "vary", "zoom", "pan", "extra", "other")
 ROW_NAMES = {
@@ -27,6 +27,7 @@ ROW_NAMES = {
     "other": _("Other"),
 }
 
+USED_STYLE = 3  # Discord's "success" style: how the relay marks a button pressed before
 SPOKEN = {"reroll": _("Reroll"), "bookmark": _("Bookmark")}
 FAMILY_ROWS = {"Inpaint": "vary", "Outpaint": "zoom", "CustomZoom": "zoom", "BOOKMARK": "extra"}
 
@@ -41,6 +42,11 @@ class ButtonView:
     @property
     def text(self) -> str:
         return " ".join(part for part in (self.emoji, self.label) if part)
+
+    @property
+    def value(self) -> str:
+        """What the button posts: its customId without the job hash (custom_ids.short_custom_id)."""
+        return short_custom_id(self.custom_id)
 
     @property
     def spoken(self) -> str:
@@ -71,7 +77,7 @@ def button_rows(buttons: Any) -> list[ButtonRow]:
                 custom_id=custom_id,
                 label=str(button.get("label") or ""),
                 emoji=str(button.get("emoji") or ""),
-                used=str(button.get("style")) == "3",
+                used=str(button.get("style")) == str(USED_STYLE),
             )
         )
     return [ButtonRow(key, ROW_NAMES[key], tuple(items)) for key, items in rows.items() if items]

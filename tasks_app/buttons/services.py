@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from tasks_app import jobs, relay
 from tasks_app.buttons import masks
+from tasks_app.buttons.custom_ids import find_custom_id
 from tasks_app.buttons.permissions import user_can_press
 from tasks_app.buttons.presses import MODAL_KEY, PressOutcome, claim, outcome, refusal, wait
 from tasks_app.models import Press, Task
@@ -54,11 +55,12 @@ class TooManyPresses(PressRefused):
 
 
 def task_press_button(*, task_id: str, custom_id: str, user) -> PressOutcome:
-    """Press one of a task's buttons; the relay is asked at most once per window."""
+    """Press one of a task's buttons (its customId whole, or short as a card posts
+    it); the relay is asked at most once per window."""
     _check_allowed(user)
     task = _task(task_id)
-    buttons = task.buttons if isinstance(task.buttons, list) else []
-    if not custom_id or custom_id not in {b.get("customId") for b in buttons if isinstance(b, dict)}:
+    custom_id = find_custom_id(task.buttons, custom_id)
+    if custom_id is None:
         raise PressRefused(_("That is not one of this task's buttons."))
     _check_rate(user)
     press, owner = claim(task=task, key=custom_id, user=user)

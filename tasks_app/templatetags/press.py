@@ -10,3 +10,14 @@ register = template.Library()
 @register.filter
 def can_press(user) -> bool:
     return user_can_press(user) if user is not None else False
+
+
+@register.filter
+def button_selector(button, task) -> str:
+    """A CSS selector for this button of this task wherever a page shows it (its
+    value is short, so it is found inside the task's own form)."""
+
+    def quoted(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace(",", "\\2c ") + '"'
+
+    return f"form[action={quoted(task.url + 'action')}] button[name=custom_id][value={quoted(button.value)}]"

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tasks_app.buttons import services as buttons
 from tasks_app.buttons.presses import PressOutcome
 from tasks_app.relay import Status
-from tasks_app.views.http import HtmxHttpRequest, go, safe_next
+from tasks_app.views.http import HtmxHttpRequest, back, go
 from tasks_app.views.tasks import task_list_url
 
 
@@ -77,10 +77,10 @@ def _answer(request: HtmxHttpRequest, outcome: PressOutcome) -> HttpResponse:
         return render(request, "tasks/components.html#press_result", {"outcome": outcome})
     if outcome.pending:
         messages.info(request, outcome.message)
-        return redirect(_back(request, outcome.task.id))
+        return redirect(back(request, outcome.task.id))
     if not outcome.children:
         messages.error(request, outcome.message)
-        return redirect(_back(request, outcome.task.id))
+        return redirect(back(request, outcome.task.id))
     if outcome.message:
         messages.info(request, outcome.message)
     ids = [child.id for child in outcome.children]
@@ -89,12 +89,8 @@ def _answer(request: HtmxHttpRequest, outcome: PressOutcome) -> HttpResponse:
 
 def _refused(request: HtmxHttpRequest, refused: buttons.PressRefused, task_id: str) -> HttpResponse:
     template = "tasks/components.html#press_result" if request.htmx else "tasks/refused.html"
-    context = {"message": refused.message, "task_id": task_id, "back": _back(request, task_id)}
+    context = {"message": refused.message, "task_id": task_id, "back": back(request, task_id)}
     response = render(request, template, context, status=refused.status)
     if isinstance(refused, buttons.TooManyPresses):
         response["Retry-After"] = str(refused.retry_after)
     return response
-
-
-def _back(request: HtmxHttpRequest, task_id: str) -> str:
-    return safe_next(request, request.headers.get("Referer", ""), reverse("task_detail", args=[task_id]))

@@ -26,7 +26,7 @@ def archive_export(request: HtmxHttpRequest, fmt: str) -> StreamingHttpResponse:
 @require_GET
 def set_export(request: HtmxHttpRequest, slug: str, fmt: str) -> StreamingHttpResponse:
     task_set = _set(slug)
-    return _stream(exports.tasks_of_ids(task_set.ids), fmt, _set_file_stem(task_set))
+    return _stream(exports.tasks_of_ids(set_selectors.set_task_ids(task_set=task_set)), fmt, _set_file_stem(task_set))
 
 
 @require_GET
@@ -40,7 +40,7 @@ def task_export(request: HtmxHttpRequest, task_id: str, fmt: str) -> StreamingHt
 def set_zip(request: HtmxHttpRequest, slug: str) -> StreamingHttpResponse:
     task_set = _set(slug)
     response = StreamingHttpResponse(
-        exports.zip_stream(exports.zip_entries(task_set.ids)), content_type="application/zip"
+        exports.zip_stream(exports.zip_entries(set_selectors.set_task_ids(task_set=task_set))), content_type="application/zip"
     )
     response["Content-Disposition"] = f'attachment; filename="{_set_file_stem(task_set)}.zip"'
     return response

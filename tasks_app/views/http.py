@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
@@ -22,6 +23,13 @@ def safe_next(request: HttpRequest, candidate: str, fallback: str) -> str:
     ):
         return candidate
     return fallback
+
+
+def back(request: HttpRequest, task_id: str) -> str:
+    """Where a plain form post returns: the page it came from (Referer) when on this
+    site, else the task's own page. Cards carry no `next` field (a page's whole
+    address, once per card, was most of a large page's weight)."""
+    return safe_next(request, request.headers.get("Referer", ""), reverse("task_detail", args=[task_id]))
 
 
 def go(request: HtmxHttpRequest, url: str) -> HttpResponseRedirect | HttpResponseClientRedirect:

@@ -12,14 +12,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tasks_app import selectors, services
 from tasks_app.images import errors
 from tasks_app.images import services as images
-from tasks_app.views.http import HtmxHttpRequest, safe_next
+from tasks_app.views.http import HtmxHttpRequest, back
 
 FOREVER = "max-age=31536000, immutable"
 
@@ -62,7 +61,7 @@ def task_image_retry(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     services.task_image_retry(task_id=task_id)
     if request.htmx:
         return _image_block(request, task_id)
-    return redirect(safe_next(request, request.POST.get("next", ""), reverse("task_detail", args=[task_id])))
+    return redirect(back(request, task_id))
 
 
 def _image_block(request: HttpRequest, task_id: str) -> HttpResponse:

@@ -1,5 +1,6 @@
 """/s/<slug>/...: a saved set's live grid, renamed or deleted by its maker."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -32,17 +33,39 @@ def _own_set(request: HtmxHttpRequest, slug: str) -> TaskSet:
 
 @require_GET
 def set_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """A set's cards, a page at a time (the next page comes as the person
+    scrolls to it); its count and link are the whole set's, with the tasks its
+    buttons started."""
     task_set = _set_or_404(slug)
-    lookup = services.task_lookup(ids=task_set.ids)
+    ids = selectors.set_task_ids(task_set=task_set)
+    page = _page_number(request.GET.get("page"), len(ids))
+    size = settings.MJ_SET_PAGE_CARDS
+    lookup = services.task_lookup(ids=ids[(page - 1) * size : page * size])
+    later = len(ids) - page * size
     context = {
         "task_set": task_set,
         "lookup": lookup,
-        "form": PasteForm(),
-        "name_form": SetNameForm(initial={"name": task_set.name}),
-        "is_owner": task_set.created_by_id == request.user.pk,
-        "share_url": request.build_absolute_uri(reverse("set_detail", args=[task_set.slug])),
+        "total": len(ids),
+        "more_url": f"{request.path}?page={page + 1}" if later > 0 else "",
+        "more_count": later,
     }
+    if request.htmx and page > 1:
+        return render(request, "tasks/list.html#page", context)
+    context.update(
+        form=PasteForm(),
+        name_form=SetNameForm(initial={"name": task_set.name}),
+        is_owner=task_set.created_by_id == request.user.pk,
+        share_url=request.build_absolute_uri(reverse("set_detail", args=[task_set.slug])),
+    )
     return render(request, "tasks/set.html", context)
+
+
+def _page_number(value, count: int) -> int:
+    pages = max(1, -(-count // settings.MJ_SET_PAGE_CARDS))
+    try:
+        return max(1, min(pages, int(value)))
+    except (TypeError, ValueError):
+        return 1
 
 
 @require_POST

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRefresh, push_url
+from django_htmx.http import HttpResponseClientRefresh, push_url, reswap, retarget
 
 from tasks_app import relay, selectors, services
 from tasks_app.forms import ArchiveFilterForm, PasteForm
@@ -17,7 +17,7 @@ from tasks_app.gallery import selectors as gallery
 from tasks_app.ids import ParsedIds
 from tasks_app.sets import selectors as set_selectors
 from tasks_app.sets import services as set_services
-from tasks_app.views.http import HtmxHttpRequest, go, safe_next
+from tasks_app.views.http import HtmxHttpRequest, back, go
 
 # An old /tasks/?ids= link with more IDs than this is saved as a set and redirected to it.
 LONG_LINK_IDS = 50
@@ -106,12 +106,14 @@ def task_refresh(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     """Ask the relay again now, even for a final task; back to where the person was."""
     lookup = services.task_lookup(ids=[task_id], force=True)
     if request.htmx and lookup.tasks and not lookup.error:
-        return render(request, "tasks/components.html#card", {"task": lookup.tasks[0], "lookup": lookup})
+        # The card's one form aims at its press-result slot: this answer is the whole card.
+        response = render(request, "tasks/components.html#card", {"task": lookup.tasks[0], "lookup": lookup})
+        return reswap(retarget(response, f"#task-{task_id}"), "outerHTML")
     if lookup.error:
         messages.error(request, str(lookup.error))
     if request.htmx:
         return HttpResponseClientRefresh()  # the message shows on the reloaded page
-    return redirect(safe_next(request, request.POST.get("next", ""), reverse("task_detail", args=[task_id])))
+    return redirect(back(request, task_id))
 
 
 def task_list_url(ids: list[str]) -> str:
