@@ -96,7 +96,8 @@ def main():
     buttons = len(Task.objects.get(pk=finished[0]).buttons)
 
     print(
-        f"finished cards: grid, {buttons} buttons, archived image (preview {len(preview)} B); running cards: 40 %"
+        f"finished cards: grid, {buttons} buttons, archived image (preview {len(preview)} B); "
+        "running cards: 40 %"
     )
     for kind, ids in (("finished", finished), ("running", running)):
         for n in sizes:
@@ -127,7 +128,8 @@ def main():
     page = client.get(reverse("set_detail", args=[task_set.slug]))
     quiet = poll(three)
     print(
-        f"  poll, 200 IDs with 3 running, none changed: {len(quiet.content):,} B (page {len(page.content):,} B)"
+        f"  poll, 200 IDs with 3 running, none changed: {len(quiet.content):,} B "
+        f"(page {len(page.content):,} B)"
     )
     one = poll([f"{running[0]}:old"] + three[1:])
     print(f"  poll, 200 IDs with 3 running, 1 changed:    {len(one.content):,} B")

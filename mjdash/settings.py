@@ -238,7 +238,8 @@ MJ_RETRY_AFTER_MAX = envfloat("MJ_RETRY_AFTER_MAX", 5.0, minimum=0)
 MJ_RELAY_DEADLINE = envfloat("MJ_RELAY_DEADLINE", MJ_CONNECT_TIMEOUT + MJ_READ_TIMEOUT + 2, above=0)
 MJ_RELAY_MAX_BYTES = envint("MJ_RELAY_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 MJ_MAX_IDS = envint("MJ_MAX_IDS", 500, minimum=1)  # most IDs one set holds (a paste keeps the first)
-MJ_SET_PAGE_CARDS = envint("MJ_SET_PAGE_CARDS", 100, minimum=1)  # cards a set's page shows at once; more as one scrolls
+# Cards a set's page shows at once; the next page comes as one scrolls to it.
+MJ_SET_PAGE_CARDS = envint("MJ_SET_PAGE_CARDS", 100, minimum=1)
 MJ_RECENT_TASKS = envint("MJ_RECENT_TASKS", 24, minimum=0)  # tasks the home page shows from recent sets
 
 # ---- Buttons: pressing one starts a paid job at the relay ------------------------

@@ -18,6 +18,8 @@ def button_selector(button, task) -> str:
     value is short, so it is found inside the task's own form)."""
 
     def quoted(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace(",", "\\2c ") + '"'
+        # A CSS string; a comma escaped too, as htmx splits its selectors on commas.
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace(",", "\\2c ")
+        return f'"{escaped}"'
 
     return f"form[action={quoted(task.url + 'action')}] button[name=custom_id][value={quoted(button.value)}]"

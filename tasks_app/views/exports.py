@@ -26,7 +26,8 @@ def archive_export(request: HtmxHttpRequest, fmt: str) -> StreamingHttpResponse:
 @require_GET
 def set_export(request: HtmxHttpRequest, slug: str, fmt: str) -> StreamingHttpResponse:
     task_set = _set(slug)
-    return _stream(exports.tasks_of_ids(set_selectors.set_task_ids(task_set=task_set)), fmt, _set_file_stem(task_set))
+    ids = set_selectors.set_task_ids(task_set=task_set)  # with the tasks its buttons started
+    return _stream(exports.tasks_of_ids(ids), fmt, _set_file_stem(task_set))
 
 
 @require_GET
@@ -39,9 +40,9 @@ def task_export(request: HtmxHttpRequest, task_id: str, fmt: str) -> StreamingHt
 @require_GET
 def set_zip(request: HtmxHttpRequest, slug: str) -> StreamingHttpResponse:
     task_set = _set(slug)
-    response = StreamingHttpResponse(
-        exports.zip_stream(exports.zip_entries(set_selectors.set_task_ids(task_set=task_set))), content_type="application/zip"
-    )
+    ids = set_selectors.set_task_ids(task_set=task_set)
+    entries = exports.zip_entries(ids)
+    response = StreamingHttpResponse(exports.zip_stream(entries), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{_set_file_stem(task_set)}.zip"'
     return response
 
