@@ -388,7 +388,7 @@ def test_a_button_pressed_before_shows_as_used(presser, simulator):
     services.task_lookup(ids=[grid], force=True)
 
     html = presser.get(reverse("task_list"), {"ids": grid}).content.decode()
-    assert html.count('class="mj-button used"') == 1
+    assert html.count('class="used"') == 1
     assert "(pressed before)" in html
 
 

@@ -21,12 +21,33 @@ STAMP_RE = re.compile(r'data-poll-id="(\d+)" data-poll-stamp="(\w+)"')
 
 
 def _poller(content: bytes) -> dict:
-    """The poller element of a page or a poll answer: its values and trigger."""
+    """What a page's poller sends (as static/js/poller.js does: the page's live
+    cards with their stamps) and its trigger; of a poll answer, only the trigger
+    and values (its ids are the answer's changed live cards: see _next)."""
     text = content.decode()
     element = re.search(r'<div id="poller"[^>]*>', text).group(0)
     vals = json.loads(html.unescape(re.search(r'hx-vals="([^"]*)"', element).group(1)))
     vals["trigger"] = re.search(r'hx-trigger="([^"]*)"', element).group(1)
+    vals["ids"] = ",".join(f"{i}:{stamp}" for i, stamp in dict(STAMP_RE.findall(text)).items())
     return vals
+
+
+LIVE_ELEMENT_RE = re.compile(r'<(?:article|div) class="(?:card|live)[^"]*" id="(?:task|live)-(\d+)"([^>]*)>')
+
+
+def _next(vals: dict, answer) -> dict:
+    """What the page sends next after this answer: the cards it swapped in
+    replace theirs (a card no longer live leaves the list), the rest stay."""
+    stamps = dict(entry.split(":") for entry in vals["ids"].split(",") if entry)
+    for task_id, attributes in LIVE_ELEMENT_RE.findall(answer.content.decode()):
+        found = re.search(r'data-poll-stamp="(\w+)"', attributes)
+        if found:
+            stamps[task_id] = found.group(1)
+        else:
+            stamps.pop(task_id, None)
+    following = _poller(answer.content)
+    following["ids"] = ",".join(f"{i}:{stamp}" for i, stamp in stamps.items())
+    return following
 
 
 def _poll(client, vals: dict):
@@ -46,7 +67,7 @@ def test_the_poller_answer_holds_only_changed_cards_and_ends_with_286(logged_in,
     page = logged_in.get("/tasks/", {"ids": f"{moving},{pinned},{done}"})
     vals = _poller(page.content)
     assert {entry.split(":")[0] for entry in vals["ids"].split(",")} == {moving, pinned}
-    assert vals["trigger"] == "every 3000ms"
+    assert vals["trigger"] == "every 3000ms, mjdash:poll"
 
     simulator.clock.advance(10)
     answer = _poll(logged_in, vals)
@@ -55,14 +76,14 @@ def test_the_poller_answer_holds_only_changed_cards_and_ends_with_286(logged_in,
     assert _oob_cards(answer.content) == [moving]  # the pinned task did not change
     assert b'<div id="upstream-banner" class="banner-slot" hx-swap-oob="true">' in answer.content
     assert b"<html" not in answer.content
-    vals = _poller(answer.content)
+    vals = _next(vals, answer)
 
     nothing = _poll(logged_in, vals)
     assert nothing.status_code == 200 and _oob_cards(nothing.content) == []
 
     simulator.clock.advance(200)
     simulator.task(pinned).pinned = "CANCEL"
-    last = _poll(logged_in, _poller(nothing.content))
+    last = _poll(logged_in, _next(vals, nothing))
 
     assert last.status_code == 286
     assert sorted(_oob_cards(last.content)) == sorted([moving, pinned])
@@ -70,7 +91,8 @@ def test_the_poller_answer_holds_only_changed_cards_and_ends_with_286(logged_in,
     assert _poller(last.content)["trigger"] == "mjdash:poll"  # no time trigger: quiet
 
 
-def test_a_page_of_200_cards_with_3_running_costs_one_call_about_those_3(logged_in, simulator):
+def test_a_page_of_200_cards_with_3_running_costs_one_call_about_those_3(logged_in, simulator, settings):
+    settings.MJ_SET_PAGE_CARDS = 200  # all on one page
     finished = [str(1750000000000000 + i) for i in range(197)]
     services.task_store(records=[TaskRecord(id=i, status="SUCCESS", progress=100) for i in finished])
     running = [simulator.add_task(queued=0.0, run=100.0) for _ in range(3)]
@@ -156,17 +178,23 @@ def test_polling_backs_off_while_the_relay_fails_and_recovers_after(logged_in, s
     for _ in range(5):
         answer = _poll(logged_in, vals)
         assert answer.status_code == 200
-        vals = _poller(answer.content)
+        vals = _next(vals, answer)
         seen.append(vals["trigger"])
-    assert seen == ["every 6000ms", "every 12000ms", "every 24000ms", "every 30000ms", "every 30000ms"]
+    assert seen == [
+        "every 6000ms, mjdash:poll",
+        "every 12000ms, mjdash:poll",
+        "every 24000ms, mjdash:poll",
+        "every 30000ms, mjdash:poll",
+        "every 30000ms, mjdash:poll",
+    ]
     text = answer.content.decode()
     assert 'id="upstream-banner"' in text and "unreachable or failing" in text
     assert "Asking again in 30 s." in text
 
     simulator.clear_faults()
     answer = _poll(logged_in, vals)
-    vals = _poller(answer.content)
-    assert vals["trigger"] == "every 3000ms" and vals["failures"] == 0
+    vals = _next(vals, answer)
+    assert vals["trigger"] == "every 3000ms, mjdash:poll" and vals["failures"] == 0
     assert b'role="alert"' not in answer.content  # the banner is emptied
 
 
@@ -181,7 +209,7 @@ def test_a_task_unchanged_for_long_is_stalled_and_asked_less_often(logged_in, si
     assert simulator.calls["list"] == 0  # fetched moments ago; stalled ones wait MJ_STALL_POLL_SECONDS
     text = page.content.decode()
     assert "stalled for 11 min" in text and 'class="card status-in_progress is-stalled"' in text
-    assert _poller(page.content)["trigger"] == "every 30000ms"
+    assert _poller(page.content)["trigger"] == "every 30000ms, mjdash:poll"
 
     Task.objects.filter(id=task_id).update(last_fetched=timezone.now() - timedelta(seconds=31))
     simulator.clock.advance(3600)
@@ -210,14 +238,17 @@ def test_refresh_fetches_a_final_task_again_and_goes_back(logged_in, simulator):
     simulator.reset_counters()
     back = f"/tasks/?ids={task_id}"
 
-    response = logged_in.post(f"/tasks/{task_id}/refresh", {"next": back})
+    # Cards carry no `next` field: a plain post goes back where it came from (Referer).
+    response = logged_in.post(f"/tasks/{task_id}/refresh", headers={"Referer": f"http://testserver{back}"})
 
-    assert response.status_code == 302 and response.url == back
+    assert response.status_code == 302 and response.url == f"http://testserver{back}"
     assert simulator.calls["list"] == 1
-    elsewhere = logged_in.post(f"/tasks/{task_id}/refresh", {"next": "https://evil.example/"})
+    elsewhere = logged_in.post(f"/tasks/{task_id}/refresh", headers={"Referer": "https://evil.example/"})
     assert elsewhere.url == f"/tasks/{task_id}/"
     card = logged_in.post(f"/tasks/{task_id}/refresh", headers={"HX-Request": "true"})
     assert card.content.decode().lstrip().startswith('<article class="card status-success"')
+    # The card's one form aims at its press-result slot: the answer retargets the whole card.
+    assert (card["HX-Retarget"], card["HX-Reswap"]) == (f"#task-{task_id}", "outerHTML")
     assert simulator.calls["list"] == 3
 
 
@@ -233,8 +264,12 @@ def test_cards_carry_a_refresh_form_that_works_without_javascript(logged_in, sim
     task_id = simulator.add_task(queued=0.0, run=1.0)
     simulator.clock.advance(60)
     text = logged_in.get("/tasks/", {"ids": task_id}).content.decode()
-    assert f'<form class="refresh" method="post" action="/tasks/{task_id}/refresh"' in text
-    assert 'name="csrfmiddlewaretoken"' in text
+    # The card's one form: a plain post with its CSRF token; Refresh posts it to its own path.
+    form = re.search(
+        rf'<form class="buttons" method="post" action="/tasks/{task_id}/action".*?</form>', text, re.S
+    )
+    assert 'name="csrfmiddlewaretoken"' in form.group(0)
+    assert f'<button formaction="/tasks/{task_id}/refresh" class="link refresh-button">' in form.group(0)
     assert '<dt>Took</dt><dd class="duration">' in text
 
 
@@ -270,7 +305,7 @@ def test_the_detail_page_polls_its_task_and_reloads_when_it_finishes(logged_in, 
     assert "HX-Refresh" not in answer
 
     simulator.clock.advance(200)
-    last = _poll(logged_in, _poller(answer.content))
+    last = _poll(logged_in, _next(vals, answer))
     assert last.status_code == 286 and last["HX-Refresh"] == "true"
 
 
