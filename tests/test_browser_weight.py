@@ -1,0 +1,105 @@
+"""Light pages in a real Chromium (issue 12, points 4 and 7): a press through a
+card's one form still works and its button shows as used at once; a hidden
+tab sends no polls and catches up when shown; a large set loads as one scrolls."""
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tasks_app import services
+from tasks_app.models import Task, TaskSet
+from tasks_app.relay import TaskRecord
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SET_VISIBILITY = """state => {
+  Object.defineProperty(document, "visibilityState", {configurable: true, get: () => state});
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+@pytest.fixture
+def alice_may_press(user):
+    user.is_staff = True
+    user.save()
+
+
+def test_a_press_through_the_cards_one_form_works_and_the_button_shows_used_at_once(
+    alice_may_press, browser_login, simulator, screenshot
+):
+    grid = simulator.add_task(prompt="a red fox in the snow", run=1.0, queued=0.0)
+    simulator.clock.advance(120)
+    page = browser_login(f"/tasks/?ids={grid}")
+    card = page.locator(f"#task-{grid}")
+    expect(card.locator("form")).to_have_count(1)
+    u2 = card.locator(".row-u button", has_text="U2")
+    expect(u2).not_to_have_class(re.compile("used"))
+
+    u2.click()
+
+    child_card = page.locator("#task-grid > article.card").first
+    expect(child_card).to_contain_text("U2 of", timeout=20_000)
+    # Marked by the press's own answer: the parent was not fetched again.
+    expect(card.locator(".row-u button", has_text="U2")).to_have_class(re.compile("used"))
+    expect(card.locator(".row-u button", has_text="U2")).to_have_attribute(
+        "title", re.compile("Pressed before")
+    )
+    assert all(grid not in batch for batch in simulator.list_batches[1:])
+    assert simulator.calls["action"] == 1
+    child = Task.objects.get(parent_id=grid)
+    assert child.pressed_custom_id.startswith(
+        "MJ::JOB::upsample::2::"
+    )  # the whole customId went to the relay
+    screenshot("weight-pressed-used")
+
+
+def test_a_hidden_tab_sends_no_polls_and_asks_at_once_when_shown_again(browser_login, simulator, settings):
+    settings.MJ_POLL_INTERVAL = 1.5
+    running = simulator.add_task(prompt="a slow lighthouse", queued=0.0, run=600.0)
+    simulator.clock.advance(5)
+    polls: list[float] = []
+    page = browser_login(f"/tasks/?ids={running}")
+    page.on("request", lambda request: "/tasks/poll" in request.url and polls.append(time.monotonic()))
+    page.wait_for_timeout(2000)
+    assert polls, "a visible tab polls"
+
+    page.evaluate(SET_VISIBILITY, "hidden")
+    page.wait_for_timeout(200)  # one already on its way may land
+    hidden_from = len(polls)
+    page.wait_for_timeout(4000)  # more than two intervals
+    assert len(polls) == hidden_from, "a hidden tab sends no polls"
+
+    shown = time.monotonic()
+    with page.expect_request(lambda request: "/tasks/poll" in request.url, timeout=1000):
+        page.evaluate(SET_VISIBILITY, "visible")
+    assert polls[-1] - shown < 1.0  # at once, not at the next tick
+
+
+def test_a_large_set_shows_its_first_cards_and_loads_the_rest_as_one_scrolls(
+    browser_login, simulator, settings, user, screenshot
+):
+    settings.MJ_SET_PAGE_CARDS = 6
+    ids = [str(1750000000000000 + i) for i in range(14)]
+    services.task_store(
+        records=[TaskRecord(id=i, status="SUCCESS", progress=100, prompt=f"cat {i}") for i in ids]
+    )
+    task_set = TaskSet.objects.create(slug="bigset", ids=ids, ids_hash="-", created_by=user)
+    page = browser_login(f"/s/{task_set.slug}/")
+    cards = page.locator("#task-grid > article.card")
+    expect(page.locator(".set-head .meta")).to_contain_text("14 tasks")
+    expect(cards.first).to_have_id(f"task-{ids[0]}")
+
+    for _ in range(3):
+        more = page.locator(".more-cards")
+        if not more.count():
+            break
+        more.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+
+    expect(cards).to_have_count(14)
+    expect(cards.last).to_have_id(f"task-{ids[-1]}")
+    expect(page.locator(".more-cards")).to_have_count(0)
+    assert [card.get_attribute("id") for card in cards.all()] == [f"task-{i}" for i in ids]
+    screenshot("weight-set-paged")
