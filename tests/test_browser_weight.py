@@ -78,7 +78,7 @@ def test_a_hidden_tab_sends_no_polls_and_asks_at_once_when_shown_again(browser_l
 
 
 def test_a_large_set_shows_its_first_cards_and_loads_the_rest_as_one_scrolls(
-    browser_login, simulator, settings, user, screenshot
+    page, browser_login, simulator, settings, user, screenshot
 ):
     settings.MJ_SET_PAGE_CARDS = 6
     ids = [str(1750000000000000 + i) for i in range(14)]
@@ -86,7 +86,13 @@ def test_a_large_set_shows_its_first_cards_and_loads_the_rest_as_one_scrolls(
         records=[TaskRecord(id=i, status="SUCCESS", progress=100, prompt=f"cat {i}") for i in ids]
     )
     task_set = TaskSet.objects.create(slug="bigset", ids=ids, ids_hash="-", created_by=user)
+    documents = []
+    page.on(
+        "response",
+        lambda response: response.url.endswith(f"/s/{task_set.slug}/") and documents.append(response),
+    )
     page = browser_login(f"/s/{task_set.slug}/")
+    assert documents[-1].text().count('<article class="card') == 6  # the first page only
     cards = page.locator("#task-grid > article.card")
     expect(page.locator(".set-head .meta")).to_contain_text("14 tasks")
     expect(cards.first).to_have_id(f"task-{ids[0]}")
