@@ -46,7 +46,8 @@ def test_drawing_a_rectangle_on_vary_region_sends_that_mask(
     grid = simulator.add_task(prompt="a lighthouse", run=1.0, queued=0.0)
     simulator.clock.advance(120)
     page = browser_login(f"/tasks/{grid}/")
-    up_cid = page.locator(".row-u input[name=custom_id]").first.get_attribute("value")
+    expect(page.locator(".row-u button[name=custom_id]").first).to_have_attribute("value", "upsample::1")
+    up_cid = next(b["customId"] for b in Task.objects.get(pk=grid).buttons if b["label"] == "U1")
     upscale = simulator.add_task(
         action="UPSCALE", prompt="a lighthouse", parent_id=grid, customId=up_cid, run=1.0
     )

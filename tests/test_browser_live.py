@@ -39,9 +39,11 @@ def test_the_refresh_control_swaps_the_card_in_place(browser_login, simulator):
     simulator.clock.advance(30)
     page = browser_login(f"/tasks/?ids={task_id}")
     simulator.reset_counters()
-    page.locator(f"#task-{task_id} .refresh-button").click()
+    with page.expect_response(lambda response: response.url.endswith(f"/tasks/{task_id}/refresh")) as answer:
+        page.locator(f"#task-{task_id} .refresh-button").click()
+    assert answer.value.headers["hx-retarget"] == f"#task-{task_id}"  # the whole card, swapped in place
     expect(page.locator(f"#task-{task_id} .badge")).to_have_text("Success")
-    page.wait_for_function("() => !document.querySelector('.refresh-button[disabled]')")
+    expect(page.locator(f"#task-{task_id} form.buttons")).to_have_count(1)
     assert simulator.calls["list"] == 1
     assert page.url.endswith(f"/tasks/?ids={task_id}")
 
@@ -87,8 +89,8 @@ def test_a_stalled_card_says_so_and_the_failing_relay_shows_a_banner(
 
     simulator.set_fault("500", times=1000)
     expect(page.locator("#upstream-banner .banner-error")).to_be_visible()
-    expect(page.locator("#poller")).to_have_attribute("hx-trigger", "every 600ms")
+    expect(page.locator("#poller")).to_have_attribute("hx-trigger", "every 600ms, mjdash:poll")
     screenshot("live-stalled-and-failing")
     simulator.clear_faults()
     expect(page.locator("#upstream-banner .banner-error")).to_have_count(0, timeout=10000)
-    expect(page.locator("#poller")).to_have_attribute("hx-trigger", "every 300ms")
+    expect(page.locator("#poller")).to_have_attribute("hx-trigger", "every 300ms, mjdash:poll")
