@@ -63,7 +63,8 @@ def test_a_modal_card_waits_for_details_with_a_link_to_its_form_and_no_bar(logge
 def test_a_running_card_has_a_cancel_form_for_those_who_may_press(presser, simulator):  # noqa: F811
     running = simulator.add_task(prompt="a slow glacier", queued=0.0, run=3600.0)
     html = presser.get(reverse("task_list"), {"ids": running}).content.decode()
-    assert f'action="{reverse("task_cancel", args=[running])}"' in html
+    # A button of the card's one form, posting the form (with its CSRF input) to the cancel path.
+    assert f'<button formaction="{reverse("task_cancel", args=[running])}"' in html
     response = presser.post(reverse("task_cancel", args=[running]))
     assert response.status_code == 302
     assert Task.objects.get(pk=running).status == "CANCEL"

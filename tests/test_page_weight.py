@@ -201,6 +201,8 @@ def test_a_set_of_250_comes_100_cards_a_page_and_counts_them_all(logged_in, user
     assert f'href="{url}?page=3"' in second
     third = logged_in.get(f"{url}?page=3", HTTP_HX_REQUEST="true").content.decode()
     assert len(CARD_RE.findall(third)) == 50 and "more-cards" not in third
+    chinese = logged_in.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "再显示 150 个任务" in chinese
     plain = logged_in.get(f"{url}?page=2").content.decode()  # without JavaScript: a page of its own
     assert "<html" in plain and len(CARD_RE.findall(plain)) == 100 and "250 tasks" in plain
 
