@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from tasks_app import jobs, relay
 from tasks_app.images import archive
-from tasks_app.models import Task
+from tasks_app.models import Press, Task
 from tasks_app.relay import Status, TaskRecord, UpstreamError
 
 logger = logging.getLogger(__name__)
@@ -161,10 +161,20 @@ def task_notify(*, payload) -> dict | None:
     if record is None:
         return None
     task = Task.objects.filter(pk=record.id).first()
+    if task is None and _press_marker(record.state):
+        # Maybe the child of a press whose outcome was lost: confirmed by the relay first.
+        jobs.urgent(jobs.press_adopt).enqueue(record.id, record.state)
+        return {"confirming": [record.id]}
     if task is None or task.is_final:
         return {"ignored": [record.id]}
     jobs.confirm_soon(ids=[record.id])
     return {"confirming": [record.id]}
+
+
+def _press_marker(state: str) -> bool:
+    from tasks_app.buttons import reconcile
+
+    return reconcile.is_marker(state) and Press.objects.filter(marker=state).exists()
 
 
 def notify_hook_url() -> str:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tasks_app import jobs, relay
-from tasks_app.buttons import masks
+from tasks_app.buttons import masks, reconcile
 from tasks_app.buttons.permissions import user_can_press
 from tasks_app.buttons.presses import MODAL_KEY, PressOutcome, claim, outcome, refusal, wait
 from tasks_app.models import Press, Task
@@ -64,6 +64,8 @@ def task_press_button(*, task_id: str, custom_id: str, user) -> PressOutcome:
     press, owner = claim(task=task, key=custom_id, user=user)
     if owner:
         jobs.urgent(jobs.press_send).enqueue(press.pk)
+    elif reconcile.due(press):  # sent by a process that died: ask, never send again
+        jobs.urgent(jobs.press_reconcile).enqueue(press.pk)
     return outcome(wait(press, settings.MJ_PRESS_ANSWER_SECONDS), task, duplicate=not owner)
 
 
@@ -104,6 +106,8 @@ def task_submit_modal(
         if zoom_factor is not None:
             prompt = f"{prompt} --zoom {zoom_factor}"
         jobs.urgent(jobs.press_send).enqueue(press.pk, prompt, mask)
+    elif reconcile.due(press):
+        jobs.urgent(jobs.press_reconcile).enqueue(press.pk)
     return outcome(wait(press, settings.MJ_PRESS_ANSWER_SECONDS), task, duplicate=not owner)
 
 
