@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -120,15 +120,17 @@ def send(*, press_id: int, prompt: str | None = None, mask: str = "") -> str:
         else:
             answer = relay.submit_action(task.id, press.custom_id, notify_hook=hook, state=marker)
     except relay.UpstreamError as exc:
-        if exc.maybe_sent:  # stays pending: reconciled with the relay later
-            note = _("Checking with the relay whether it arrived; it is not sent again.")
-            durably(lambda: Press.objects.filter(pk=press.pk).update(message=f"{exc} {note}"))
-            return "unsure"
-        durably(lambda: fail(press, str(exc)))
-        return "failed"
-    # The relay accepted and billed: its answer lives only in this process now.
-    durably(lambda: settle(press, answer, lineage(press), prompt=prompt or ""))
-    return "sent"
+        error, maybe_sent = str(exc), exc.maybe_sent
+    else:
+        # The relay accepted and billed: its answer lives only in this process now.
+        durably(lambda: settle(press, answer, lineage(press), prompt=prompt or ""))
+        return "sent"
+    if maybe_sent:  # stays pending: reconciled with the relay later
+        note = _("Checking with the relay whether it arrived; it is not sent again.")
+        durably(lambda: Press.objects.filter(pk=press.pk).update(message=f"{error} {note}"))
+        return "unsure"
+    durably(lambda: fail(press, error))
+    return "failed"
 
 
 def lineage(press: Press) -> dict:
@@ -156,7 +158,9 @@ def durably(write, attempts: int = 5):
     for attempt in range(attempts):
         try:
             return write()
-        except (OperationalError, InterfaceError):
+        except (DataError, IntegrityError):
+            raise  # the write itself is wrong: trying again cannot help
+        except DatabaseError:  # a lost connection (SQLite: "closed database", a ProgrammingError)
             if attempt == attempts - 1 or connection.in_atomic_block:
                 raise
             connection.close()

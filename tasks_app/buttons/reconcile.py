@@ -75,7 +75,8 @@ def reconcile(press: Press) -> str:
         message = _("The relay received this press; its new task appears here when the relay reports it.")
         presses.durably(lambda: presses.done(press, Code.SUBMITTED, [], message=message))
         return "received"
-    presses.durably(lambda: presses.fail(press, _("The relay has no trace of this press: press again to send it.")))
+    message = _("The relay has no trace of this press: press again to send it.")
+    presses.durably(lambda: presses.fail(press, message))
     return "not received"
 
 
