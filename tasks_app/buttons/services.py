@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mjdash.cache import CacheUnavailable
 from tasks_app import jobs, relay
 from tasks_app.buttons import masks, reconcile
 from tasks_app.buttons.permissions import user_can_press
@@ -43,6 +44,10 @@ class NotAllowed(PressRefused):
 
 class UnknownTask(PressRefused):
     status = 404
+
+
+class PressesPaused(PressRefused):
+    status = 503
 
 
 class TooManyPresses(PressRefused):
@@ -162,12 +167,16 @@ def _check_rate(user) -> None:
     count, period = settings.MJ_PRESS_RATE_LIMIT
     bucket = int(time.time() // period)
     key = f"mjdash:press-rate:{user.pk}:{bucket}"
-    cache.add(key, 0, timeout=period + 1)
     try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=period + 1)
-        used = 1
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            used = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=period + 1)
+            used = 1
+    except CacheUnavailable:
+        # Each press is paid and the rate cannot be counted: refuse, do not guess.
+        raise PressesPaused(_("Presses are paused: the cache is unavailable. Try again shortly.")) from None
     if used > count:
         retry = max(1, int(period - time.time() % period))
         raise TooManyPresses(
