@@ -132,10 +132,21 @@ def task_poll(*, seen: dict[str, str], failures: int = 0) -> Poll:
     `seen` maps each unfinished ID on the page to the card stamp it shows.
     """
     lookup = task_lookup(ids=list(seen))
-    changed = [task for task in lookup.tasks if task.card_stamp != seen[task.id]]
-    live = [task for task in lookup.tasks if task.is_live]
+    stamps = {task.id: _stamp(task) for task in lookup.tasks}
+    changed = [task for task in lookup.tasks if stamps[task.id] != seen[task.id]]
+    live = [task for task in lookup.tasks if stamps[task.id] and task.is_live]
     failures = min(failures + 1, 16) if lookup.error else 0
     return Poll(lookup, changed, live, poll_interval(tasks=live, failures=failures), failures)
+
+
+def _stamp(task: Task) -> str:
+    """The card's stamp; "" for a record whose stored data breaks it: its card is
+    sent (as "could not be shown", templatetags/cards.py) and no longer followed."""
+    try:
+        return task.card_stamp
+    except Exception:
+        logger.exception("task %s: no card stamp", task.pk)
+        return ""
 
 
 def poll_interval(*, tasks: list[Task], failures: int = 0) -> float:
