@@ -74,9 +74,9 @@ def gunicorn(env: dict[str, str], *, workers: int = 1, threads: int = 2):
     try:
         for _ in range(300):
             try:
-                requests.get(f"{base}/healthz", timeout=2)
+                requests.get(f"{base}/healthz", timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still booting
                 time.sleep(0.1)
         yield base
     finally:
