@@ -115,6 +115,26 @@ def test_a_press_that_timed_out_after_the_relay_accepted_is_adopted_not_sent_aga
     assert simulator.calls["action"] == 1 and len(_relay_children(simulator, grid)) == 1
 
 
+def test_a_child_already_stored_with_the_marker_is_adopted_when_the_press_is_reconciled(
+    presser, simulator, settings
+):
+    settings.MJ_READ_TIMEOUT = 0.3
+    grid = _finished(simulator)
+    simulator.after_submit.append(lambda route, body: time.sleep(1.0))
+    _press(presser, grid)
+    simulator.after_submit.clear()
+    child = _relay_children(simulator, grid)[0]
+    services.task_lookup(ids=[child])  # someone pasted the new task's ID meanwhile
+    press = Press.objects.get(task_id=grid)
+    _sender_gone(press.pk)
+
+    _press(presser, grid)
+
+    press.refresh_from_db()
+    assert press.state == Press.State.DONE and press.child_ids == [child]
+    assert Task.objects.get(pk=child).parent_id == grid and simulator.calls["action"] == 1
+
+
 def test_a_push_with_a_marker_the_relay_does_not_confirm_adopts_nothing(presser, simulator, settings):
     settings.MJ_READ_TIMEOUT = 0.3
     grid = _finished(simulator)

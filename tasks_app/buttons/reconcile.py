@@ -54,7 +54,9 @@ def reconcile(press: Press) -> str:
     """Settle a maybe-sent press from what the relay says; never submit it again."""
     if not due(press):
         return "waiting"  # its sender may still be waiting for the relay's answer
-    known = list(Task.objects.filter(payload__state=press.marker).values_list("pk", flat=True))
+    # Only tasks first seen since the submit left: the marker is looked for in a few rows.
+    recent = Task.objects.filter(first_seen__gte=press.sent - timedelta(minutes=1))
+    known = list(recent.filter(payload__state=press.marker).values_list("pk", flat=True))
     if known:
         _settle_with(press, known)
         return "adopted"
