@@ -54,6 +54,7 @@ def prepare(env: dict[str, str]) -> None:
     for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
         subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True, timeout=120)
     make_user = "from django.contrib.auth.models import User; "
+    make_user += f"User.objects.filter(username={USER!r}).exists() or "
     make_user += f"User.objects.create_user({USER!r}, password={PASSWORD!r})"
     subprocess.run(
         [*manage, "shell", "--no-imports", "-c", make_user], cwd=ROOT, env=env, check=True, timeout=60
