@@ -12,6 +12,7 @@ inside URLs, in the message, its arguments and any traceback.
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import os
@@ -30,11 +31,36 @@ _AUTH_RE = re.compile(
 _URL_PASSWORD_RE = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+(?=@)", re.IGNORECASE)
 
 
-def redact(text: str, secrets: list[str] | None = None) -> str:
-    """The text with every known secret value and credential-looking part replaced."""
-    for secret in _secrets() if secrets is None else secrets:
+# What a relay may put between a secret's characters when it echoes it:
+# spaces, dashes, dots and the like, zero-width characters.
+_GAP = r"[\s\-_.:;,|/\\'\"`*~+\u00b7\u200b-\u200d\u2060\ufeff]*"
+FUZZY_MIN = 8  # shorter secrets are matched only as written: spaced out, they match prose
+
+
+@functools.lru_cache(maxsize=32)
+def _secret_pattern(secret: str) -> re.Pattern | None:
+    """The secret in any letter case, with any gap between its characters."""
+    core = [c for c in secret if not re.fullmatch(_GAP, c)]
+    if len(core) < FUZZY_MIN:
+        return None
+    return re.compile(_GAP.join(re.escape(c) for c in core), re.IGNORECASE)
+
+
+def redact_secrets(text: str, secrets: list[str] | None = None) -> str:
+    """The text with every known secret value replaced, however echoed: as
+    written, case-changed ("SK-TEST-…") or spaced out ("s k - t e s t …")."""
+    for secret in known_secrets() if secrets is None else secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
+            pattern = _secret_pattern(secret)
+            if pattern is not None:
+                text = pattern.sub(REDACTED, text)
+    return text
+
+
+def redact(text: str, secrets: list[str] | None = None) -> str:
+    """The text with every known secret value and credential-looking part replaced."""
+    text = redact_secrets(text, secrets)
     text = _AUTH_RE.sub(lambda m: (m.group("head") or m.group("scheme")) + REDACTED, text)
     return _URL_PASSWORD_RE.sub(lambda m: m.group("head") + REDACTED, text)
 
@@ -51,7 +77,7 @@ class RedactSecretsFilter(logging.Filter):
     """Rewrites a record so that no formatter can print a secret."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        secrets = _secrets()
+        secrets = known_secrets()
         try:
             message = record.getMessage()
         except Exception:  # a bad format string: keep the raw parts, still redacted
@@ -94,7 +120,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def _secrets() -> list[str]:
+def known_secrets() -> list[str]:
     names = ("MJ_API_KEY", "MJ_NOTIFY_TOKEN", "SECRET_KEY")
     values = {os.environ.get(name, "") for name in ("MJ_API_KEY", "MJ_NOTIFY_TOKEN", "DJANGO_SECRET_KEY")}
     try:

@@ -99,6 +99,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tasks_app.context_processors.dashboard",
             ],
+            # {% card %} on every page without a {% load %}: one bad record costs its card only.
+            "builtins": ["tasks_app.templatetags.cards"],
         },
     },
 ]
@@ -144,9 +146,12 @@ if REDIS_URL and _redis_scheme not in ("redis", "rediss", "unix"):
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down: pages render from the database with a banner (mjdash/cache.py).
+            "BACKEND": "mjdash.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "mjdash",
+            # A Redis that hangs costs a request one second, not the OS's minutes.
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
         }
     }
 else:

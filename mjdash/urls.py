@@ -18,3 +18,6 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("", include("tasks_app.urls")),
 ]
+
+# The database unreachable: the dashboard's own outage page (503), not a bare 500.
+handler500 = "mjdash.errors.server_error"

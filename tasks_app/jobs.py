@@ -28,7 +28,7 @@ from django.tasks import default_task_backend, task
 from django.utils import timezone
 
 from tasks_app import relay, selectors, services
-from tasks_app.buttons import presses
+from tasks_app.buttons import presses, reconcile
 from tasks_app.images import archive
 from tasks_app.models import Lease, Task
 
@@ -46,6 +46,8 @@ def follow_tick(token: str) -> dict:
     due = selectors.tasks_to_follow()
     if due:
         services.task_lookup(ids=due)
+    for press_id in reconcile.overdue_ids():  # their senders died mid-submit
+        reconcile.reconcile_press(press_id)
     scheduled = images_archive_soon(tasks=archive.images_due())
     if selectors.anything_to_follow():
         _follow_next(token)
@@ -73,8 +75,29 @@ def images_archive(claims: list[list]) -> list[str]:
 def press_send(press_id: int, prompt: str | None = None, mask: str = "") -> str:
     """Send one claimed press to the relay (paid); its new tasks are then followed."""
     outcome = presses.send(press_id=press_id, prompt=prompt, mask=mask)
+    if outcome == "unsure":
+        press_reconcile_later(press_id)
     follow_soon()
     return outcome
+
+
+@task
+def press_reconcile(press_id: int) -> str:
+    """Settle a press whose submit may have reached the relay, from what the relay says."""
+    return reconcile.reconcile_press(press_id)
+
+
+@task
+def press_adopt(task_id: str, marker: str) -> str:
+    """A task reported with a press's marker: the press's child, if the relay confirms."""
+    return reconcile.adopt(task_id=task_id, marker=marker)
+
+
+def press_reconcile_later(press_id: int) -> None:
+    """Reconcile once the submit can no longer be on its way (its deadline passed)."""
+    if default_task_backend.supports_defer:
+        run_after = timezone.now() + timedelta(seconds=relay.longest_call() + 1)
+        urgent(press_reconcile).using(run_after=run_after).enqueue(press_id)
 
 
 def images_archive_soon(*, tasks: list[Task]) -> int:

@@ -244,6 +244,12 @@ class Press(models.Model):
     child_ids = models.JSONField(default=list)
     modal_id = models.CharField(max_length=64, blank=True)
     message = models.TextField(blank=True)
+    # The tag a submit carries in the relay's `state` field (echoed back in the
+    # task it starts), written before the submit leaves: a press with a marker
+    # and no outcome may have reached the relay, so it is reconciled, never re-sent.
+    marker = models.CharField(max_length=64, blank=True, db_index=True)
+    sent = models.DateTimeField(null=True, blank=True)
+    settled = models.DateTimeField(null=True, blank=True)  # the double-press window counts from here
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["task", "custom_id"], name="one_press_per_button")]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from tasks_app import jobs, relay
 from tasks_app.buttons.rows import USED_STYLE
 from tasks_app.images import archive
-from tasks_app.models import Task
+from tasks_app.models import Press, Task
 from tasks_app.relay import Status, TaskRecord, UpstreamError
 
 logger = logging.getLogger(__name__)
@@ -133,10 +133,21 @@ def task_poll(*, seen: dict[str, str], failures: int = 0) -> Poll:
     `seen` maps each unfinished ID on the page to the card stamp it shows.
     """
     lookup = task_lookup(ids=list(seen))
-    changed = [task for task in lookup.tasks if task.card_stamp != seen[task.id]]
-    live = [task for task in lookup.tasks if task.is_live]
+    stamps = {task.id: _stamp(task) for task in lookup.tasks}
+    changed = [task for task in lookup.tasks if stamps[task.id] != seen[task.id]]
+    live = [task for task in lookup.tasks if stamps[task.id] and task.is_live]
     failures = min(failures + 1, 16) if lookup.error else 0
     return Poll(lookup, changed, live, poll_interval(tasks=live, failures=failures), failures)
+
+
+def _stamp(task: Task) -> str:
+    """The card's stamp; "" for a record whose stored data breaks it: its card is
+    sent (as "could not be shown", templatetags/cards.py) and no longer followed."""
+    try:
+        return task.card_stamp
+    except Exception:
+        logger.exception("task %s: no card stamp", task.pk)
+        return ""
 
 
 def poll_interval(*, tasks: list[Task], failures: int = 0) -> float:
@@ -162,10 +173,20 @@ def task_notify(*, payload) -> dict | None:
     if record is None:
         return None
     task = Task.objects.filter(pk=record.id).first()
+    if task is None and _press_marker(record.state):
+        # Maybe the child of a press whose outcome was lost: confirmed by the relay first.
+        jobs.urgent(jobs.press_adopt).enqueue(record.id, record.state)
+        return {"confirming": [record.id]}
     if task is None or task.is_final:
         return {"ignored": [record.id]}
     jobs.confirm_soon(ids=[record.id])
     return {"confirming": [record.id]}
+
+
+def _press_marker(state: str) -> bool:
+    from tasks_app.buttons import reconcile
+
+    return reconcile.is_marker(state) and Press.objects.filter(marker=state).exists()
 
 
 def notify_hook_url() -> str:

@@ -135,6 +135,7 @@ class Workers:
             "MJ_IMAGE_TIMEOUT",
             "MJ_IMAGE_RETRIES",
             "MJ_IMAGE_RETRY_BACKOFF",
+            "MJ_RELAY_DEADLINE",
         ):
             env[name] = str(getattr(s, name))
         if getattr(s, "REDIS_URL", ""):

@@ -72,7 +72,9 @@ def test_code_1_creates_the_child_with_its_parent_user_and_button(presser, simul
     assert response.status_code == 302
     assert response.url == reverse("task_detail", args=[child.id])
     assert simulator.calls["action"] == 1
-    assert simulator.received == [("action", {"taskId": grid, "customId": _custom_id(grid, "U2")})]
+    press = Press.objects.get(task_id=grid)
+    body = {"taskId": grid, "customId": _custom_id(grid, "U2"), "state": press.marker}
+    assert simulator.received == [("action", body)]  # the marker the relay echoes in the child
     assert (child.status, child.pressed_by, child.pressed_label) == ("SUBMITTED", user, "U2")
     assert child.pressed_custom_id == _custom_id(grid, "U2")
     assert child.last_fetched is None  # the poller asks about it next

@@ -8,11 +8,12 @@ or renews the row submits; the others wait for its outcome and share it.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,7 @@ from tasks_app.models import Press, Task
 from tasks_app.relay import Code, Status, SubmitResult
 
 MODAL_KEY = "::modal"  # the Press key of a MODAL form's submit
+MARKER_PREFIX = "mjdash-press-"  # of the tag a submit carries in `state`
 
 
 @dataclass
@@ -56,13 +58,21 @@ def claim(*, task: Task, key: str, user) -> tuple[Press, bool]:
         )
         if created:
             return press, True
-        age = (now - press.created).total_seconds()
-        if press.state == Press.State.DONE and age < settings.MJ_PRESS_WINDOW_SECONDS:
-            return press, False
-        if press.state == Press.State.PENDING and age < pending_limit():
-            return press, False
+        if press.state == Press.State.PENDING:
+            # Sent, outcome unknown: it may have reached the relay, so it is
+            # reconciled (reconcile.py), never sent again. Unsent and overdue:
+            # its job was lost before sending, so it is taken over.
+            if press.marker or (now - press.created).total_seconds() < pending_limit():
+                return press, False
+        elif press.state == Press.State.DONE:
+            # The window counts from the outcome: a press that took 40 s to
+            # settle is not billed again by an immediate re-press.
+            since = press.settled or press.created
+            if (now - since).total_seconds() < settings.MJ_PRESS_WINDOW_SECONDS:
+                return press, False
         press.created, press.user, press.state = now, user, Press.State.PENDING
         press.code, press.child_ids, press.modal_id, press.message = None, [], "", ""
+        press.marker, press.sent, press.settled = "", None, None
         press.save()
         return press, True
 
@@ -79,7 +89,7 @@ def wait(press: Press, seconds: float) -> Press:
     while press.state == Press.State.PENDING and timezone.now() < deadline:
         time.sleep(0.05)
         press.refresh_from_db()
-    if press.state == Press.State.PENDING:
+    if press.state == Press.State.PENDING and not press.message:
         press.message = _("Sent to the relay; the new task appears here when it answers.")
     return press
 
@@ -91,31 +101,78 @@ def send(*, press_id: int, prompt: str | None = None, mask: str = "") -> str:
     )
     if press is None:
         return "settled"
-    task = press.task
+    if press.marker:  # an earlier attempt may have reached the relay
+        from tasks_app.buttons import reconcile
+
+        return reconcile.reconcile(press)
+    # The marker is committed before the paid call leaves: whatever happens
+    # next (a crash, a database blip), the press is known to be maybe-sent.
+    marker = f"{MARKER_PREFIX}{press.pk}-{uuid.uuid4().hex[:16]}"
+    taken = Press.objects.filter(pk=press.pk, state=Press.State.PENDING, marker="")
+    if not taken.update(marker=marker, sent=timezone.now()):
+        return "settled"  # another job took it meanwhile
+    press.marker = marker
+    task, hook = press.task, services.notify_hook_url()
     try:
         if press.custom_id == MODAL_KEY:
             answer = relay.submit_modal(
-                task.id, prompt=prompt or "", mask_base64=mask, notify_hook=services.notify_hook_url()
+                task.id, prompt=prompt or "", mask_base64=mask, notify_hook=hook, state=marker
             )
-            lineage = {
-                "parent": task.parent or task,
-                "pressed_custom_id": task.pressed_custom_id,
-                "pressed_label": task.pressed_label,
-            }
         else:
-            answer = relay.submit_action(task.id, press.custom_id, notify_hook=services.notify_hook_url())
-            label = button_label(task.buttons, press.custom_id)
-            lineage = {"parent": task, "pressed_custom_id": press.custom_id, "pressed_label": label[:80]}
+            answer = relay.submit_action(task.id, press.custom_id, notify_hook=hook, state=marker)
     except relay.UpstreamError as exc:
-        fail(press, str(exc))
-        return "failed"
-    settle(press, answer, {**lineage, "pressed_by": press.user}, prompt=prompt or "")
-    return "sent"
+        error, maybe_sent = str(exc), exc.maybe_sent
+    else:
+        # The relay accepted and billed: its answer lives only in this process now.
+        durably(lambda: settle(press, answer, lineage(press), prompt=prompt or ""))
+        return "sent"
+    if maybe_sent:  # stays pending: reconciled with the relay later
+        note = _("Checking with the relay whether it arrived; it is not sent again.")
+        durably(lambda: Press.objects.filter(pk=press.pk).update(message=f"{error} {note}"))
+        return "unsure"
+    durably(lambda: fail(press, error))
+    return "failed"
+
+
+def lineage(press: Press) -> dict:
+    """Where the tasks a press starts come from."""
+    task = press.task
+    if press.custom_id == MODAL_KEY:
+        found = {
+            "parent": task.parent or task,
+            "pressed_custom_id": task.pressed_custom_id,
+            "pressed_label": task.pressed_label,
+        }
+    else:
+        label = button_label(task.buttons, press.custom_id)
+        found = {"parent": task, "pressed_custom_id": press.custom_id, "pressed_label": label[:80]}
+    return {**found, "pressed_by": press.user}
+
+
+def durably(write, attempts: int = 5):
+    """Run a database write that records a paid call, waiting out a blip.
+
+    A dropped connection or a restart would lose what the relay answered
+    (the relay billed, the dashboard forgot): reconnect and try again, for
+    about 6 s. Inside a transaction a retry cannot help, so the error stands.
+    """
+    for attempt in range(attempts):
+        try:
+            return write()
+        except (DataError, IntegrityError):
+            raise  # the write itself is wrong: trying again cannot help
+        except DatabaseError:  # a lost connection (SQLite: "closed database", a ProgrammingError)
+            if attempt == attempts - 1 or connection.in_atomic_block:
+                raise
+            connection.close()
+            time.sleep(0.2 * 2**attempt)
+    return None  # pragma: no cover - the loop returns or raises
 
 
 def fail(press: Press, message: str, code: int | None = None) -> Press:
     press.state, press.code, press.message = Press.State.FAILED, code, message
-    press.save(update_fields=["state", "code", "message"])
+    press.settled = timezone.now()
+    press.save(update_fields=["state", "code", "message", "settled"])
     return press
 
 
@@ -124,11 +181,11 @@ def settle(press: Press, answer: SubmitResult, lineage: dict, prompt: str = "") 
     if answer.code in relay.STARTED:
         ids = answer.task_ids
         if not ids:  # e.g. ❤️: accepted, nothing new to watch
-            return _done(press, answer.code, [], message=answer.description or _("Done."))
+            return done(press, answer.code, [], message=answer.description or _("Done."))
         queued = answer.code == Code.QUEUED
-        _record_children(ids=ids, lineage=lineage, queued=queued, prompt=prompt, note=answer.description)
+        record_children(ids=ids, lineage=lineage, queued=queued, prompt=prompt, note=answer.description)
         message = _("Queued at the relay behind other jobs.") if queued else ""
-        return _done(press, answer.code, list(ids), message=message)
+        return done(press, answer.code, list(ids), message=message)
     if answer.code == Code.EXISTS_OR_MODAL and answer.task_ids:
         return _settle_existing(press, answer, lineage)
     return fail(press, refusal(answer), answer.code)
@@ -145,16 +202,17 @@ def _settle_existing(press: Press, answer: SubmitResult, lineage: dict) -> Press
     if records:
         services.task_store(records=records)
     status = records[0].status if records else str(answer.properties.get("status") or "")
-    task = _record_children(ids=(task_id,), lineage=lineage, status=status or Status.SUBMITTED)[0]
+    task = record_children(ids=(task_id,), lineage=lineage, status=status or Status.SUBMITTED)[0]
     if task.status == Status.MODAL:
         press.modal_id = task.id
-        return _done(press, answer.code, [], message=_("This button needs a few more details."))
-    return _done(press, answer.code, [task.id], message=_("The relay had done this before: here it is."))
+        return done(press, answer.code, [], message=_("This button needs a few more details."))
+    return done(press, answer.code, [task.id], message=_("The relay had done this before: here it is."))
 
 
-def _done(press: Press, code: int, child_ids: list[str], message: str = "") -> Press:
+def done(press: Press, code: int, child_ids: list[str], message: str = "") -> Press:
     press.state, press.code, press.child_ids, press.message = Press.State.DONE, code, child_ids, message
-    press.save(update_fields=["state", "code", "child_ids", "modal_id", "message"])
+    press.settled = timezone.now()
+    press.save(update_fields=["state", "code", "child_ids", "modal_id", "message", "settled"])
     if press.custom_id != MODAL_KEY:
         mark_used(task_id=press.task_id, custom_id=press.custom_id)
     return press
@@ -176,7 +234,7 @@ def mark_used(*, task_id: str, custom_id: str) -> None:
             task.save(update_fields=["buttons"])
 
 
-def _record_children(
+def record_children(
     *,
     ids,
     lineage: dict,

@@ -16,8 +16,9 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mjdash.cache import CacheUnavailable
 from tasks_app import jobs, relay
-from tasks_app.buttons import masks
+from tasks_app.buttons import masks, reconcile
 from tasks_app.buttons.custom_ids import find_custom_id
 from tasks_app.buttons.permissions import user_can_press
 from tasks_app.buttons.presses import MODAL_KEY, PressOutcome, claim, outcome, refusal, wait
@@ -46,6 +47,10 @@ class UnknownTask(PressRefused):
     status = 404
 
 
+class PressesPaused(PressRefused):
+    status = 503
+
+
 class TooManyPresses(PressRefused):
     status = 429
 
@@ -66,6 +71,8 @@ def task_press_button(*, task_id: str, custom_id: str, user) -> PressOutcome:
     press, owner = claim(task=task, key=custom_id, user=user)
     if owner:
         jobs.urgent(jobs.press_send).enqueue(press.pk)
+    elif reconcile.due(press):  # sent by a process that died: ask, never send again
+        jobs.urgent(jobs.press_reconcile).enqueue(press.pk)
     return outcome(wait(press, settings.MJ_PRESS_ANSWER_SECONDS), task, duplicate=not owner)
 
 
@@ -106,6 +113,8 @@ def task_submit_modal(
         if zoom_factor is not None:
             prompt = f"{prompt} --zoom {zoom_factor}"
         jobs.urgent(jobs.press_send).enqueue(press.pk, prompt, mask)
+    elif reconcile.due(press):
+        jobs.urgent(jobs.press_reconcile).enqueue(press.pk)
     return outcome(wait(press, settings.MJ_PRESS_ANSWER_SECONDS), task, duplicate=not owner)
 
 
@@ -160,12 +169,16 @@ def _check_rate(user) -> None:
     count, period = settings.MJ_PRESS_RATE_LIMIT
     bucket = int(time.time() // period)
     key = f"mjdash:press-rate:{user.pk}:{bucket}"
-    cache.add(key, 0, timeout=period + 1)
     try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=period + 1)
-        used = 1
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            used = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=period + 1)
+            used = 1
+    except CacheUnavailable:
+        # Each press is paid and the rate cannot be counted: refuse, do not guess.
+        raise PressesPaused(_("Presses are paused: the cache is unavailable. Try again shortly.")) from None
     if used > count:
         retry = max(1, int(period - time.time() % period))
         raise TooManyPresses(

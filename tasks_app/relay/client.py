@@ -206,6 +206,7 @@ def _attempts(method: str, path: str, body: Any, *, paid: bool, deadline: Deadli
         logger.warning("upstream %s %s failed (attempt %d): %s", method, path, attempt + 1, error)
         backoff = settings.MJ_RETRY_BACKOFF * (2**attempt)
         if last or (paid and maybe_sent) or backoff >= deadline.remaining():
+            error.maybe_sent = maybe_sent
             raise error
         time.sleep(backoff)
     raise UpstreamDown("no attempt made")  # pragma: no cover - loop always returns or raises
@@ -273,13 +274,15 @@ def submit_action(task_id: str, custom_id: str, *, notify_hook: str = "", state:
 
 
 def submit_modal(
-    task_id: str, *, prompt: str = "", mask_base64: str = "", notify_hook: str = ""
+    task_id: str, *, prompt: str = "", mask_base64: str = "", notify_hook: str = "", state: str = ""
 ) -> SubmitResult:
     body = {"taskId": task_id, "prompt": prompt}
     if mask_base64:
         body["maskBase64"] = mask_base64
     if notify_hook:
         body["notifyHook"] = notify_hook
+    if state:
+        body["state"] = state
     return normalise_envelope(_request("POST", "/mj/submit/modal", body, paid=True))
 
 

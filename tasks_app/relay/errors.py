@@ -9,6 +9,9 @@ class UpstreamError(Exception):
     """Base of every failure to get a usable answer from the proxy."""
 
     message = _("The relay did not give a usable answer.")
+    # True when the request may have reached the relay (a timeout, a 5xx): a
+    # paid submit then has an unknown outcome and is reconciled, not re-sent.
+    maybe_sent = False
 
     def __init__(self, detail: str = ""):
         # Shown on pages and stored (a press's message): a relay's words, cleaned.

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from mjdash.logs import known_secrets, redact_secrets
 from tasks_app.relay.errors import BadAnswer
 from tasks_app.relay.status import is_final
 from tasks_app.text import clean_json
@@ -210,18 +211,26 @@ def normalise_task(payload: Any) -> TaskRecord | None:
 SECRET_KEYS = frozenset({"notifyhook"})
 
 
-def _without_secrets(value: Any) -> Any:
+def _without_secrets(value: Any, secrets: list[str] | None = None) -> Any:
+    """The answer without our secrets: hook keys dropped, and the API key (or
+    the token, the secret key) redacted wherever a text echoes it, in any case
+    or spacing. Only the values: a prompt saying "bearer" stays as written."""
+    secrets = known_secrets() if secrets is None else secrets
     if isinstance(value, dict):
-        return {k: _without_secrets(v) for k, v in value.items() if str(k).lower() not in SECRET_KEYS}
+        return {
+            k: _without_secrets(v, secrets) for k, v in value.items() if str(k).lower() not in SECRET_KEYS
+        }
     if isinstance(value, list):
-        return [_without_secrets(item) for item in value]
+        return [_without_secrets(item, secrets) for item in value]
+    if isinstance(value, str) and secrets:
+        return redact_secrets(value, secrets)
     return value
 
 
 def normalise_envelope(payload: Any) -> SubmitResult:
     if not isinstance(payload, dict):
         raise BadAnswer("submit answer is not a JSON object")
-    payload = clean_json(payload)
+    payload = _without_secrets(clean_json(payload))
     properties = payload.get("properties")
     return SubmitResult(
         code=_int(payload.get("code"), -1),

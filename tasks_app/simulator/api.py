@@ -81,7 +81,10 @@ def handle(
     if route == "list":
         return _list(sim, body, fault.kind if fault else None)
     sim._record_received(route, body)
-    return json_reply(getattr(jobs, route)(sim, body))
+    answer = getattr(jobs, route)(sim, body)
+    for hook in list(sim.after_submit):
+        hook(route, body)
+    return json_reply(answer)
 
 
 def json_reply(obj: Any, status: int = 200, **headers: str) -> Reply:

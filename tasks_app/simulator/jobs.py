@@ -149,6 +149,8 @@ def modal(sim: Simulator, body: dict) -> dict:
         if isinstance(prompt, str) and prompt.strip():
             task.prompt, task.prompt_en = prompt, None
         task.mask = str(mask)
+        if body.get("state"):
+            task.state = str(body["state"])
         if forced == 22:
             return envelope(22, "In queue, there are 2 tasks ahead", task.id, numberOfQueues=2)
         return envelope(1, "Submit success", task.id)

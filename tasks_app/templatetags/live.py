@@ -1,6 +1,7 @@
 """Template helpers for live cards: the page's one poller, and run times people can read."""
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from tasks_app import services
 
 register = template.Library()
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ def poller(context, tasks=(), *, main=None, failures=0, interval=None):
     with nothing unfinished the poller has no time trigger, so it stays quiet.
     """
     everything = (*(tasks or ()), *([main] if main else ()))
-    live = list({task.id: task for task in everything if task and task.is_live}.values())
+    live = list({task.id: task for task in everything if task and _followed(task)}.values())
     if interval is None:
         interval = services.poll_interval(tasks=live, failures=failures)
     # The IDs are not listed here: static/js/poller.js sends every [data-poll-id]
@@ -39,6 +41,16 @@ def poller(context, tasks=(), *, main=None, failures=0, interval=None):
         vals["main"] = main.id
     state = Poller(json.dumps(vals), int(interval * 1000) if live else 0, failures)
     return render_to_string("tasks/components.html#poller", {"poller": state}, request=context.get("request"))
+
+
+def _followed(task) -> bool:
+    """Live, with a stamp; a record whose stored data breaks this is not followed
+    (its card says it could not be shown: templatetags/cards.py), the page stands."""
+    try:
+        return bool(task.is_live and task.card_stamp)
+    except Exception:
+        logger.exception("task %s: cannot tell whether it is live", getattr(task, "pk", "?"))
+        return False
 
 
 @register.filter
