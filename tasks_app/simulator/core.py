@@ -60,6 +60,7 @@ class Simulator:
         self.auth_headers: list[tuple[str, str | None, str | None]] = []
         self.latency = 0.0
         self.timeout_sleep = 5.0
+        self.hook_timeout = 3.0  # how long a push waits for the dashboard's answer
         self.url_ttl = 86400.0
         # Some relays sign their image links afresh on every answer: a task asked
         # again then carries a link valid from now (others keep the finish time's).
@@ -133,7 +134,7 @@ class Simulator:
         """POST each task with a notifyHook whose state moved since its last push."""
         if self._server is None:
             return []
-        delivered = hooks.deliver(self)
+        delivered = hooks.deliver(self, timeout=self.hook_timeout)
         with self.lock:
             self.hook_deliveries.extend(delivered)
         return delivered
