@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.utils.text import slugify
 
-from tasks_app.images.archive import quadrant_name
+from tasks_app.images.archive import large_name, quadrant_name
 from tasks_app.images.errors import ImageMissing, ImagePending, ImageUnavailable
 from tasks_app.models import Task, TaskImage
 
@@ -41,13 +41,24 @@ def thumb_get(*, task_id: str) -> Served:
     return served
 
 
-def original_get(*, task_id: str) -> Served:
-    image = _main_image(task_id)
+def original_get(*, task_id: str, image: TaskImage | None = None) -> Served:
+    image = image or _main_image(task_id)
     task = image.task
     slug = slugify(task.prompt_en or task.prompt, allow_unicode=True)[:60].strip("-")
     ext = image.original.rsplit(".", 1)[-1]
     name = f"{task_id}-{slug}.{ext}" if slug else f"{task_id}.{ext}"
     return Served(image.original, image.content_type, f'"{image.sha256[:32]}"', name)
+
+
+def large_get(*, task_id: str) -> Served:
+    """The large rendition the worker built beside the thumbnail; for an image
+    archived before there was one (until `archive_images --rebuild`), the
+    original itself, shown inline. Never built here: that is the workers' job."""
+    image = _main_image(task_id)
+    name = large_name(image)
+    if default_storage.exists(name):
+        return Served(name, "image/webp", f'"{image.sha256[:32]}-large"', f"{task_id}-large.webp")
+    return original_get(task_id=task_id, image=image)
 
 
 def quadrant_get(*, task_id: str, n: int) -> Served:

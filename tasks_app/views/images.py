@@ -47,6 +47,12 @@ def task_image(request: HttpRequest, task_id: str) -> HttpResponse:
 
 
 @require_GET
+def task_large(request: HttpRequest, task_id: str) -> HttpResponse:
+    """The image the detail page and its lightbox show (inline, not a download)."""
+    return _serve(request, lambda: images.large_get(task_id=task_id), "private, " + FOREVER)
+
+
+@require_GET
 def task_quadrant(request: HttpRequest, task_id: str, n: int) -> HttpResponse:
     return _serve(request, lambda: images.quadrant_get(task_id=task_id, n=n), "private, " + FOREVER)
 

@@ -71,7 +71,14 @@ def task_detail(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     if task is None and lookup.error is None:
         raise Http404(_("The relay does not know task %(id)s.") % {"id": task_id})
     children = selectors.task_children(task=task) if task else []
-    context = {"task": task, "task_id": task_id, "lookup": lookup, "children": children}
+    relatives = selectors.task_relatives(task=task) if task else []
+    context = {
+        "task": task,
+        "task_id": task_id,
+        "lookup": lookup,
+        "children": children,
+        "relatives": relatives,
+    }
     return render(request, "tasks/detail.html", context)
 
 
