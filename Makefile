@@ -3,7 +3,7 @@ PY := .venv/bin/python
 
 .PHONY: run test setup lint format prod bench
 
-run:  ## the dashboard on http://127.0.0.1:8000 (demo mode unless MJ_API_BASE is set)
+run:  ## the dashboard on http://127.0.0.1:8000, or $PORT (demo mode unless MJ_API_BASE is set)
 	scripts/setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py serve
