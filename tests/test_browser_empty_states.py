@@ -7,6 +7,8 @@ with its error in place, and nothing reaches the relay."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.a11y import axe_violations, describe
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -68,6 +70,7 @@ def test_empty_states_and_the_loading_cue(
     expect(welcome).to_contain_text(text["where"])
     assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
     screenshot(f"empty-home-{size}-{lang}")
+    assert (severe := axe_violations(page)) == [], describe(severe)
 
     # A slow relay: the skeleton shows where the cards will come, then goes.
     ids = [simulator.add_task(prompt=f"a harbour at dawn {n}", run=1.0) for n in range(2)]
@@ -86,6 +89,7 @@ def test_empty_states_and_the_loading_cue(
     page.goto(f"{live_server.url}/")
     page.evaluate("document.getElementById('paste-skeleton').classList.add('loading')")
     screenshot(f"loading-skeleton-{size}-{lang}")
+    assert (severe := axe_violations(page)) == [], describe(severe)
     simulator.latency = 0.0
 
     # IDs the relay does not know: said in words, not an empty grid.
@@ -128,3 +132,4 @@ def test_a_vary_region_sent_without_a_mask_shows_the_form_again_with_its_error(
     assert _in_view(page, error)  # the focused field brings the error into view on a phone too
     assert simulator.calls["modal"] == 0
     screenshot(f"modal-missing-mask-{size}-{lang}")
+    assert (severe := axe_violations(page)) == [], describe(severe)

@@ -10,7 +10,9 @@ from playwright.sync_api import expect
 
 from tasks_app import services
 from tasks_app.models import Task, TaskImage
+from tests.a11y import axe_violations, describe
 from tests.conftest import ARTIFACTS
+from tests.test_browser_csp import COLLECT_VIOLATIONS, enforced_csp  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,7 +50,15 @@ def _swipe(page, box, dx):
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])
 def test_the_large_view_and_its_lightbox(
-    size, lang, user, page, browser_login, simulator, live_server, screenshot
+    size,
+    lang,
+    enforced_csp,  # noqa: F811
+    user,
+    page,
+    browser_login,
+    simulator,
+    live_server,
+    screenshot,
 ):
     user.is_staff = True  # may press: the quadrants carry live U/V buttons
     user.save()
@@ -56,6 +66,7 @@ def test_the_large_view_and_its_lightbox(
     child = simulator.add_task(prompt="a lighthouse at dusk, upscaled", action="UPSCALE", run=1.0)
     simulator.clock.advance(120)
     page.set_viewport_size(SIZES[size])
+    page.add_init_script(COLLECT_VIOLATIONS)
     browser_login("/")
     if lang != "en":
         page.click(f"button[name=language][value={lang}]")
@@ -96,6 +107,8 @@ def test_the_large_view_and_its_lightbox(
     expect(img).to_have_attribute("src", f"/tasks/{grid}/large.webp")
     page.wait_for_function("img => img.complete && img.naturalWidth === 2048", arg=img.element_handle())
     _viewport_shot(page, f"lightbox-{size}-{lang}")
+    severe = axe_violations(page)
+    assert severe == [], describe(severe)
 
     page.keyboard.press("ArrowRight")
     expect(count).to_have_text("2 / 6")
@@ -128,3 +141,4 @@ def test_the_large_view_and_its_lightbox(
     _viewport_shot(page, f"lightbox-quadrant-{size}-{lang}")
     dialog.locator(".lightbox-close").click()
     expect(dialog).to_be_hidden()
+    assert page.evaluate("window.__cspViolations") == []  # enforced: no inline script or style
