@@ -148,7 +148,7 @@ def derivatives_build(*, image: TaskImage) -> None:
         TaskImage.objects.filter(pk=image.pk).update(
             thumb=name, thumb_width=tw, thumb_height=th, preview=preview
         )
-    if not default_storage.exists(large_name(image)):
+    if _is_main(image.task, image.index) and not default_storage.exists(large_name(image)):
         with default_storage.open(image.original, "rb") as original:
             _save(large_name(image), large_build(original, size=LARGE_SIDE))
     if image.index == 0 and image.task.is_grid:
@@ -223,7 +223,8 @@ def _download_and_build(task: Task, index: int, url: str) -> dict:
         name = stem(task.pk, index, digest)
         original = _save(f"{name}.{fmt.lower().replace('jpeg', 'jpg')}", File(body), size=size)
         thumb_name = _save(f"{name}-{settings.MJ_THUMB_SIZE}.webp", thumb)
-        _save(f"{name}-large.webp", large_build(body, size=LARGE_SIDE))
+        if _is_main(task, index):
+            _save(f"{name}-large.webp", large_build(body, size=LARGE_SIDE))
         fields = {
             "original": original,
             "bytes": size,
@@ -240,6 +241,13 @@ def _download_and_build(task: Task, index: int, url: str) -> dict:
             for n in range(1, 5):
                 _save(f"{name}-q{n}.webp", quadrant_build(body, n))
     return fields
+
+
+def _is_main(task: Task, index: int) -> bool:
+    """The image a card and the detail page show: the only one with a large rendition
+    (the lightbox shows a grid's quadrants from their own crops)."""
+    sources = task.image_sources
+    return bool(sources) and sources[0][0] == index
 
 
 def _record_failure(image: TaskImage, token: str, exc: ImageRefused, url: str) -> str:

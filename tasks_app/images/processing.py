@@ -51,7 +51,8 @@ def large_build(source, *, size: int) -> bytes:
         im.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
         im = _web_mode(im)
     out = io.BytesIO()
-    im.save(out, "WEBP", quality=82, method=2)
+    # method 0: the fastest encoder, a third of method 2's time for about the same bytes.
+    im.save(out, "WEBP", quality=80, method=0)
     return out.getvalue()
 
 
