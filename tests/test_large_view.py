@@ -57,6 +57,7 @@ def test_an_image_archived_before_large_renditions_shows_its_original_until_rebu
 
     assert response.status_code == 200
     assert response["Content-Type"] == image.content_type  # the original, inline
+    assert response["Cache-Control"] == "private, no-cache"  # not kept once the rendition exists
     assert "attachment" not in response.get("Content-Disposition", "")
     assert _body(response) == default_storage.open(image.original).read()
     assert not default_storage.exists(large_name(image))  # nothing built inside a request
@@ -65,7 +66,9 @@ def test_an_image_archived_before_large_renditions_shows_its_original_until_rebu
     call_command("archive_images", "--rebuild", stdout=io.StringIO())
 
     assert default_storage.exists(large_name(image))
-    assert logged_in.get(f"/tasks/{task_id}/large.webp")["Content-Type"] == "image/webp"
+    rebuilt = logged_in.get(f"/tasks/{task_id}/large.webp")
+    assert rebuilt["Content-Type"] == "image/webp"
+    assert rebuilt["Cache-Control"] == "private, max-age=31536000, immutable"
 
 
 def test_the_detail_page_offers_the_parent_siblings_and_children_to_step_through(logged_in, simulator):

@@ -7,7 +7,7 @@ archived yet answers at once that it is on its way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.cache import cache
 from django.core.files.storage import default_storage
@@ -27,6 +27,7 @@ class Served:
     etag: str
     filename: str
     token: str = ""  # the thumbnail URL's ?v=, a capability that needs no login
+    final: bool = True  # False: a stand-in that a worker will replace under the same URL
 
 
 def thumb_get(*, task_id: str) -> Served:
@@ -58,7 +59,7 @@ def large_get(*, task_id: str) -> Served:
     name = large_name(image)
     if default_storage.exists(name):
         return Served(name, "image/webp", f'"{image.sha256[:32]}-large"', f"{task_id}-large.webp")
-    return original_get(task_id=task_id, image=image)
+    return replace(original_get(task_id=task_id, image=image), final=False)
 
 
 def quadrant_get(*, task_id: str, n: int) -> Served:
@@ -73,7 +74,8 @@ def quadrant_get(*, task_id: str, n: int) -> Served:
 
 
 def thumb_cache_key(task_id: str) -> str:
-    return f"mjdash:thumb:{task_id}"
+    # v2: Served gained `final`; a pickled v1 copy would come back without it.
+    return f"mjdash:thumb:v2:{task_id}"
 
 
 def _main_image(task_id: str) -> TaskImage:

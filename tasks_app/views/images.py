@@ -107,7 +107,8 @@ def _serve(request, get_served, cache_control: str, *, download: bool = False):
             body, content_type=served.content_type, as_attachment=download, filename=served.filename
         )
     response["ETag"] = served.etag
-    response["Cache-Control"] = cache_control
+    # A stand-in (the original until the large rendition is built) is only revalidated.
+    response["Cache-Control"] = cache_control if served.final else "private, no-cache"
     return response
 
 
