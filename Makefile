@@ -1,9 +1,9 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 PY := .venv/bin/python
 
-.PHONY: run test setup lint format prod bench
+.PHONY: run test setup lint format prod bench screenshots
 
-run:  ## the dashboard on http://127.0.0.1:8000 (demo mode unless MJ_API_BASE is set)
+run:  ## the dashboard on http://127.0.0.1:8000, or $PORT (demo mode unless MJ_API_BASE is set)
 	scripts/setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py serve
@@ -26,3 +26,6 @@ format:
 
 bench:  ## image pipeline figures on the simulator's 2048x2048 grid (prints, never fails on speed)
 	$(PY) manage.py bench_images
+
+screenshots:  ## docs/screenshots/desktop.png and phone.png from a real demo in Chromium (README)
+	$(PY) scripts/screenshots

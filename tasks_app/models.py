@@ -14,6 +14,7 @@ from tasks_app.buttons.custom_ids import parse_custom_id
 from tasks_app.buttons.quadrants import quadrants
 from tasks_app.buttons.rows import button_rows
 from tasks_app.images.errors import failure_text
+from tasks_app.images.processing import LARGE_SIDE
 from tasks_app.relay import FINAL_STATUSES, MAX_ID_LENGTH, MIN_ID_DIGITS, Status, is_final, status_label
 
 
@@ -324,6 +325,12 @@ class TaskImage(models.Model):
     @property
     def reason(self) -> str:
         return failure_text(self.failure, self.failure_detail)
+
+    @property
+    def large_size(self) -> tuple[int, int]:
+        """(width, height) of the large rendition (/tasks/<id>/large.webp)."""
+        scale = min(1.0, LARGE_SIDE / max(self.width, self.height, 1))
+        return round(self.width * scale), round(self.height * scale)
 
 
 class Lease(models.Model):

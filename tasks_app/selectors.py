@@ -31,6 +31,15 @@ def task_children(*, task: Task) -> list[Task]:
     return list(task.children.for_display().order_by("-first_seen"))
 
 
+def task_relatives(*, task: Task) -> list[Task]:
+    """The task's parent and the other tasks its parent's buttons started, oldest
+    first: with its children, the set the detail page's lightbox steps through."""
+    if task.parent_id is None:
+        return []
+    family = Q(pk=task.parent_id) | Q(parent_id=task.parent_id)
+    return list(Task.objects.for_display().filter(family).exclude(pk=task.pk).order_by("first_seen", "pk"))
+
+
 def tasks_to_follow(*, limit: int = 5000) -> list[str]:
     """IDs of unfinished tasks whose copy is older than their window, oldest first."""
     now = timezone.now()

@@ -46,7 +46,8 @@ def test_the_detail_page_numbers_the_quadrants(browser_login, simulator, screens
     page.wait_for_function("document.querySelector('.detail-figure img.thumb-img').naturalWidth > 0")
     expect(page.locator(".quadrant").nth(2)).to_contain_text("U3")
     screenshot("images-detail")
-    page.click(".quadrant-open >> text=2")
-    page.wait_for_url(f"**/tasks/{task_id}/quadrant/2.webp")
-    page.wait_for_function("document.images.length > 0 && document.images[0].naturalWidth > 0")
-    assert page.evaluate("document.images[0].naturalWidth") == 1024
+    page.click(".quadrant-open >> text=2")  # opens large in the lightbox (the link itself without JS)
+    lightbox = page.locator("dialog#lightbox .lightbox-img")
+    expect(lightbox).to_have_attribute("src", f"/tasks/{task_id}/quadrant/2.webp")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=lightbox.element_handle())
+    assert lightbox.evaluate("img => img.naturalWidth") == 1024

@@ -1,4 +1,5 @@
-"""`make run`'s server in demo mode, as a newcomer starts it: a real process."""
+"""`make run`'s server in demo mode, as a newcomer starts it: a real process (twice,
+for a restart), on the port given by PORT."""
 
 import os
 import re
@@ -68,3 +69,96 @@ def test_demo_mode_starts_the_simulator_prints_a_login_and_shows_the_samples(tmp
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _demo_env(tmp_path):
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MJ_", "DATABASE_URL", "REDIS_URL", "PORT"))
+    }
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/demo.sqlite3", MEDIA_ROOT=str(tmp_path / "media"))
+    return env
+
+
+def _serve(env, port):
+    """`manage.py serve` as `PORT=<port> make run` starts it (no --port), logged in as demo."""
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    server = subprocess.Popen(
+        [*manage, "serve", "--simulator-port", str(_free_port())],
+        env={**env, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    printed = ""
+    deadline = time.monotonic() + 60
+    while "Sample task IDs" not in printed and time.monotonic() < deadline:
+        printed += server.stdout.readline()
+    password = re.search(r"user: demo\s+password: (\S+)", printed).group(1)
+    base = f"http://127.0.0.1:{port}"
+    session = requests.Session()
+    for _ in range(100):  # runserver binds a moment after printing
+        try:
+            session.get(f"{base}/healthz", timeout=2)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    token = re.search(
+        r'name="csrfmiddlewaretoken" value="([^"]+)"', session.get(f"{base}/accounts/login/").text
+    )
+    session.post(
+        f"{base}/accounts/login/",
+        data={"username": "demo", "password": password, "csrfmiddlewaretoken": token.group(1)},
+        headers={"Referer": f"{base}/accounts/login/"},
+        timeout=5,
+    )
+    return server, session, base
+
+
+def _stop(server):
+    server.terminate()
+    server.wait(timeout=10)
+    server.stdout.close()
+
+
+def test_a_restarted_demo_shows_its_running_samples_running_on_the_port_given_by_port(tmp_path):
+    from tasks_app.simulator.seed import IN_PROGRESS, MODAL, SUBMITTED
+
+    env = _demo_env(tmp_path)
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, timeout=120)
+    port = _free_port()
+    server, session, base = _serve(env, port)
+    try:
+        assert session.get(f"{base}/tasks/{IN_PROGRESS}/", timeout=30).status_code == 200
+    finally:
+        _stop(server)
+    # What a long first run leaves: the worker followed every sample to its end.
+    finish = (
+        "from tasks_app.models import Task; from tasks_app.simulator.seed import SAMPLE_IDS; "
+        "Task.objects.filter(pk__in=SAMPLE_IDS).update(status='SUCCESS', progress=100)"
+    )
+    subprocess.run([*manage, "shell", "-c", finish], env=env, check=True, timeout=60)
+
+    port = _free_port()
+    server, session, base = _serve(env, port)  # the second `make run`
+    try:
+        assert base.endswith(f":{port}")
+        for sample, badge in (
+            (IN_PROGRESS, "badge-in_progress"),
+            (SUBMITTED, "badge-submitted"),
+            (MODAL, "badge-modal"),
+        ):
+            page = session.get(f"{base}/tasks/{sample}/", timeout=30).text
+            heading = page.split("<h1>", 1)[1].split("</h1>", 1)[0]
+            assert "badge-success" not in heading, (sample, heading)
+            assert badge in heading, (sample, heading)
+    finally:
+        _stop(server)
+
+
+def test_a_port_that_is_not_a_number_stops_serve_with_a_clear_message(tmp_path):
+    env = {**_demo_env(tmp_path), "PORT": "eighty"}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    done = subprocess.run([*manage, "serve"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "PORT must be a port number from 1 to 65535, got 'eighty'" in done.stderr

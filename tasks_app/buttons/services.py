@@ -39,6 +39,11 @@ class PressRefused(Exception):
         super().__init__(message)
 
 
+class FormInvalid(PressRefused):
+    """A MODAL form's field is wrong (the mask, the zoom factor, the prompt): the
+    page shows the same form again, with what was typed and this message."""
+
+
 class NotAllowed(PressRefused):
     status = 403
 
@@ -102,11 +107,11 @@ def task_submit_modal(
         else:
             mask = ""
     except masks.MaskError as exc:
-        raise PressRefused(str(exc)) from exc
+        raise FormInvalid(str(exc)) from exc
     try:  # before the paid call: text no database stores would be billed, then a 500
         prompt = clean_prompt(prompt.strip() or str(task.properties.get("finalPrompt") or task.prompt))
     except UnsafeText as exc:
-        raise PressRefused(str(exc)) from exc
+        raise FormInvalid(str(exc)) from exc
     _check_rate(user)
     press, owner = claim(task=task, key=MODAL_KEY, user=user)
     if owner:
@@ -127,7 +132,7 @@ def _zoom(value) -> str | None:
     except ValueError:
         number = float("nan")
     if not 1.0 <= number <= 2.0:
-        raise PressRefused(_("The zoom factor must be a number from 1.0 to 2.0."))
+        raise FormInvalid(_("The zoom factor must be a number from 1.0 to 2.0."))
     return f"{number:g}"
 
 

@@ -32,7 +32,7 @@ from PIL import Image
 
 from tasks_app.images.errors import ImageRefused
 from tasks_app.images.fetch import download
-from tasks_app.images.processing import describe, quadrant_build, thumb_build
+from tasks_app.images.processing import LARGE_SIDE, describe, large_build, quadrant_build, thumb_build
 from tasks_app.models import Task, TaskImage
 from tasks_app.relay import Status
 
@@ -138,7 +138,8 @@ def image_archive(claim: Claim) -> str:
 
 
 def derivatives_build(*, image: TaskImage) -> None:
-    """The thumbnail at the configured size and a grid's quadrants, from the archived original."""
+    """The thumbnail at the configured size, the large rendition and a grid's
+    quadrants, from the archived original."""
     thumb_side = min(settings.MJ_THUMB_SIZE, max(image.width, image.height))
     if not image.thumb or max(image.thumb_width, image.thumb_height) != thumb_side:
         with default_storage.open(image.original, "rb") as original:
@@ -147,6 +148,9 @@ def derivatives_build(*, image: TaskImage) -> None:
         TaskImage.objects.filter(pk=image.pk).update(
             thumb=name, thumb_width=tw, thumb_height=th, preview=preview
         )
+    if _is_main(image.task, image.index) and not default_storage.exists(large_name(image)):
+        with default_storage.open(image.original, "rb") as original:
+            _save(large_name(image), large_build(original, size=LARGE_SIDE))
     if image.index == 0 and image.task.is_grid:
         for n in range(1, 5):
             name = quadrant_name(image, n)
@@ -162,6 +166,10 @@ def stem(task_id: str, index: int, digest: str) -> str:
 
 def quadrant_name(image: TaskImage, n: int) -> str:
     return f"{stem(image.task_id, image.index, image.sha256)}-q{n}.webp"
+
+
+def large_name(image: TaskImage) -> str:
+    return f"{stem(image.task_id, image.index, image.sha256)}-large.webp"
 
 
 # ---- helpers -------------------------------------------------------------------------
@@ -215,6 +223,8 @@ def _download_and_build(task: Task, index: int, url: str) -> dict:
         name = stem(task.pk, index, digest)
         original = _save(f"{name}.{fmt.lower().replace('jpeg', 'jpg')}", File(body), size=size)
         thumb_name = _save(f"{name}-{settings.MJ_THUMB_SIZE}.webp", thumb)
+        if _is_main(task, index):
+            _save(f"{name}-large.webp", large_build(body, size=LARGE_SIDE))
         fields = {
             "original": original,
             "bytes": size,
@@ -231,6 +241,13 @@ def _download_and_build(task: Task, index: int, url: str) -> dict:
             for n in range(1, 5):
                 _save(f"{name}-q{n}.webp", quadrant_build(body, n))
     return fields
+
+
+def _is_main(task: Task, index: int) -> bool:
+    """The image a card and the detail page show: the only one with a large rendition
+    (the lightbox shows a grid's quadrants from their own crops)."""
+    sources = task.image_sources
+    return bool(sources) and sources[0][0] == index
 
 
 def _record_failure(image: TaskImage, token: str, exc: ImageRefused, url: str) -> str:

@@ -15,6 +15,9 @@ from PIL import Image, UnidentifiedImageError
 from tasks_app.images.errors import ImageRefused
 
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
+# Longest side of the large rendition the detail page and the lightbox show
+# (the 512 px thumbnail would be stretched there; the original may be MBs).
+LARGE_SIDE = 2048
 
 
 def thumb_build(source, *, size: int) -> tuple[bytes, tuple[int, int], str]:
@@ -37,6 +40,20 @@ def thumb_build(source, *, size: int) -> tuple[bytes, tuple[int, int], str]:
     tiny.save(small, "WEBP", quality=40)
     preview = "data:image/webp;base64," + base64.b64encode(small.getvalue()).decode()
     return out.getvalue(), im.size, preview
+
+
+def large_build(source, *, size: int) -> bytes:
+    """The detail page's and the lightbox's rendition: the original's pixels up
+    to `size` on the longest side, as WebP (a 2048 px PNG grid of several MB
+    becomes a few hundred KB that still fills a large screen)."""
+    with open_image(source) as im:
+        im.draft("RGB", (size, size))
+        im.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        im = _web_mode(im)
+    out = io.BytesIO()
+    # method 0: the fastest encoder, a third of method 2's time for about the same bytes.
+    im.save(out, "WEBP", quality=80, method=0)
+    return out.getvalue()
 
 
 def quadrant_build(source, n: int) -> bytes:

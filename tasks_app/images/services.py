@@ -7,13 +7,13 @@ archived yet answers at once that it is on its way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.utils.text import slugify
 
-from tasks_app.images.archive import quadrant_name
+from tasks_app.images.archive import large_name, quadrant_name
 from tasks_app.images.errors import ImageMissing, ImagePending, ImageUnavailable
 from tasks_app.models import Task, TaskImage
 
@@ -27,6 +27,7 @@ class Served:
     etag: str
     filename: str
     token: str = ""  # the thumbnail URL's ?v=, a capability that needs no login
+    final: bool = True  # False: a stand-in that a worker will replace under the same URL
 
 
 def thumb_get(*, task_id: str) -> Served:
@@ -41,13 +42,24 @@ def thumb_get(*, task_id: str) -> Served:
     return served
 
 
-def original_get(*, task_id: str) -> Served:
-    image = _main_image(task_id)
+def original_get(*, task_id: str, image: TaskImage | None = None) -> Served:
+    image = image or _main_image(task_id)
     task = image.task
     slug = slugify(task.prompt_en or task.prompt, allow_unicode=True)[:60].strip("-")
     ext = image.original.rsplit(".", 1)[-1]
     name = f"{task_id}-{slug}.{ext}" if slug else f"{task_id}.{ext}"
     return Served(image.original, image.content_type, f'"{image.sha256[:32]}"', name)
+
+
+def large_get(*, task_id: str) -> Served:
+    """The large rendition the worker built beside the thumbnail; for an image
+    archived before there was one (until `archive_images --rebuild`), the
+    original itself, shown inline. Never built here: that is the workers' job."""
+    image = _main_image(task_id)
+    name = large_name(image)
+    if default_storage.exists(name):
+        return Served(name, "image/webp", f'"{image.sha256[:32]}-large"', f"{task_id}-large.webp")
+    return replace(original_get(task_id=task_id, image=image), final=False)
 
 
 def quadrant_get(*, task_id: str, n: int) -> Served:
@@ -62,7 +74,8 @@ def quadrant_get(*, task_id: str, n: int) -> Served:
 
 
 def thumb_cache_key(task_id: str) -> str:
-    return f"mjdash:thumb:{task_id}"
+    # v2: Served gained `final`; a pickled v1 copy would come back without it.
+    return f"mjdash:thumb:v2:{task_id}"
 
 
 def _main_image(task_id: str) -> TaskImage:

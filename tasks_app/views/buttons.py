@@ -11,11 +11,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from tasks_app import selectors
 from tasks_app.buttons import services as buttons
 from tasks_app.buttons.presses import PressOutcome
 from tasks_app.relay import Status
 from tasks_app.views.http import HtmxHttpRequest, back, go
-from tasks_app.views.tasks import task_list_url
+from tasks_app.views.tasks import detail_render, task_list_url
 
 
 @require_POST
@@ -42,9 +43,26 @@ def task_modal(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
             mask_upload=request.FILES.get("mask"),
             zoom=request.POST.get("zoom"),
         )
+    except buttons.FormInvalid as invalid:
+        return _modal_again(request, invalid, task_id)
     except buttons.PressRefused as refused:
         return _refused(request, refused, task_id)
     return _answer(request, outcome)
+
+
+def _modal_again(request: HtmxHttpRequest, invalid: buttons.FormInvalid, task_id: str) -> HttpResponse:
+    """The same form, with what was typed and the error in place (not a dead end),
+    read from the cache: the relay is not asked anything."""
+    task = selectors.task_for_card(task_id=task_id)
+    values = {name: request.POST.get(name, "") for name in ("prompt", "rects", "width", "height", "zoom")}
+    return detail_render(
+        request,
+        task,
+        task_id=task_id,
+        status=invalid.status,
+        modal_error=invalid.message,
+        modal_values=values,
+    )
 
 
 @require_GET

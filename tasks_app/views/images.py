@@ -46,6 +46,12 @@ def task_image(request: HttpRequest, task_id: str) -> HttpResponse:
 
 
 @require_GET
+def task_large(request: HttpRequest, task_id: str) -> HttpResponse:
+    """The image the detail page and its lightbox show (inline, not a download)."""
+    return _serve(request, lambda: images.large_get(task_id=task_id), "private, " + FOREVER)
+
+
+@require_GET
 def task_quadrant(request: HttpRequest, task_id: str, n: int) -> HttpResponse:
     return _serve(request, lambda: images.quadrant_get(task_id=task_id, n=n), "private, " + FOREVER)
 
@@ -100,7 +106,8 @@ def _serve(request, get_served, cache_control: str, *, download: bool = False):
             body, content_type=served.content_type, as_attachment=download, filename=served.filename
         )
     response["ETag"] = served.etag
-    response["Cache-Control"] = cache_control
+    # A stand-in (the original until the large rendition is built) is only revalidated.
+    response["Cache-Control"] = cache_control if served.final else "private, no-cache"
     return response
 
 

@@ -70,9 +70,21 @@ def task_detail(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     task = lookup.tasks[0] if lookup.tasks else None
     if task is None and lookup.error is None:
         raise Http404(_("The relay does not know task %(id)s.") % {"id": task_id})
+    return detail_render(request, task, task_id=task_id, lookup=lookup)
+
+
+def detail_render(request, task, *, task_id: str, lookup=None, status: int = 200, **extra) -> HttpResponse:
+    """The detail page of a task already read (a MODAL form sent back with its error uses it too)."""
     children = selectors.task_children(task=task) if task else []
-    context = {"task": task, "task_id": task_id, "lookup": lookup, "children": children}
-    return render(request, "tasks/detail.html", context)
+    relatives = selectors.task_relatives(task=task) if task else []
+    context = {
+        "task": task,
+        "task_id": task_id,
+        "lookup": lookup,
+        "children": children,
+        "relatives": relatives,
+    }
+    return render(request, "tasks/detail.html", {**context, **extra}, status=status)
 
 
 @require_http_methods(["GET", "POST"])

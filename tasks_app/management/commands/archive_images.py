@@ -4,7 +4,7 @@ The workers do this on their own as tasks finish; this command is for a
 backlog (tasks stored before the workers ran) or a machine without workers.
 It claims images exactly as the workers do, so it is safe to run beside them
 and to run again: an image is never fetched twice. `--rebuild` also makes
-every archived image's thumbnail (at today's MJ_THUMB_SIZE) and quadrants.
+every archived image's thumbnail (at today's MJ_THUMB_SIZE), large rendition and quadrants.
 """
 
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -25,7 +25,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--workers", type=int, default=4, help="downloads in flight at once (default 4)")
         parser.add_argument("--retry-failed", action="store_true", help="try failed downloads again")
-        parser.add_argument("--rebuild", action="store_true", help="rebuild thumbnails and quadrants too")
+        parser.add_argument(
+            "--rebuild", action="store_true", help="rebuild thumbnails, large renditions and quadrants too"
+        )
 
     def handle(self, *args, workers, retry_failed, rebuild, **options):
         if retry_failed:

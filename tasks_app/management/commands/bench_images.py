@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from PIL import Image
 
-from tasks_app.images.processing import thumb_build
+from tasks_app.images.processing import LARGE_SIDE, large_build, thumb_build
 from tasks_app.simulator.images import render
 
 TASK_ID = "1743326750223591"
@@ -63,6 +63,12 @@ class Command(BaseCommand):
         out(f"plain decode           {decode * 1000:>10.1f} ms (best of {rounds})")
         ratio = build / decode
         out(f"thumbnail build        {build * 1000:>10.1f} ms  = {ratio:.2f}x decode (target <= 1.5x)")
+        large = large_build(io.BytesIO(original), size=LARGE_SIDE)
+        large_time = _best(rounds, lambda: large_build(io.BytesIO(original), size=LARGE_SIDE))
+        out(
+            f"large WebP (detail)    {len(large):>10,} bytes  ({100 * len(large) / len(original):.1f}% "
+            f"of the original), built in {large_time * 1000:.1f} ms by the worker"
+        )
         heap = traced / 1024
         out(f"peak memory of a build {rss / 1024 / 1024:>10.1f} MB RSS growth; {heap:.0f} KB Python heap")
         if not no_http:

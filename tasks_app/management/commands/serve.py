@@ -4,7 +4,8 @@ With MJ_API_BASE unset it starts the relay simulator on a free loopback port,
 points the dashboard at it, makes a demo login and prints it; then it serves
 with Django's development server (one process, so the simulator lives in it),
 with one background worker (`db_worker`) beside it that follows unfinished
-tasks and archives images, so demo mode needs nothing more.
+tasks and archives images, so demo mode needs nothing more. The port is
+--port, else $PORT (`PORT=8001 make run`), else 8000.
 """
 
 import atexit
@@ -18,10 +19,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.crypto import salted_hmac
 
 from tasks_app.models import Task
+from tasks_app.relay import is_final
 
 DEMO_USER = "demo"
 
@@ -31,13 +33,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", default="8000")
+        parser.add_argument("--port", default=None, help="default: $PORT, else 8000")
         parser.add_argument(
             "--simulator-port", type=int, default=8765, help="demo relay's port (a free one if taken)"
         )
         parser.add_argument("--no-worker", action="store_true", help="do not start a background worker")
 
     def handle(self, *args, host, port, simulator_port, no_worker, **options):
+        port = _port(port or os.environ.get("PORT", "").strip() or "8000")
         self.simulator_port = simulator_port
         if settings.MJ_DEMO_MODE and not settings.MJ_API_BASE:
             self._start_demo()
@@ -69,9 +72,7 @@ class Command(BaseCommand):
         settings.MJ_API_BASE = simulator.base_url
         settings.MJ_API_KEY = api_key
         settings.MJ_DEMO_SAMPLE_IDS = list(Simulator.SAMPLE_IDS)
-        # The simulator's sample jobs start their runs again on every start; a
-        # copy kept from the last run would otherwise sit ahead of them, "stalled".
-        Task.objects.filter(pk__in=Simulator.SAMPLE_IDS).unfinished().delete()
+        _forget_restarted_samples(simulator)
         settings.MJ_IMAGE_ALLOW_LOOPBACK = True  # its images are served on loopback too
         password = secrets.token_urlsafe(9)
         user, _ = get_user_model().objects.get_or_create(username=DEMO_USER)
@@ -135,6 +136,21 @@ def _seed_demo_archive(simulator, user) -> int:
     if not task_set.name:
         set_services.set_rename(task_set=task_set, name="Demo samples")
     return len(lookup.tasks)
+
+
+def _forget_restarted_samples(simulator) -> None:
+    """The simulator starts its sample jobs again on every start (in progress,
+    queued, waiting for details). The copies kept from the last run, finished
+    since or stalled, would mask them (a stored answer never goes backwards),
+    so they are dropped and read afresh by the seeding that follows."""
+    restarted = [i for i in simulator.SAMPLE_IDS if not is_final(simulator.payload(i)["status"])]
+    Task.objects.filter(pk__in=restarted).delete()
+
+
+def _port(value: str) -> str:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise CommandError(f"PORT must be a port number from 1 to 65535, got {value!r}")
+    return value
 
 
 def _stop(process: subprocess.Popen) -> None:

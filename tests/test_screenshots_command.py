@@ -1,0 +1,33 @@
+"""The README's screenshots come from a command in the repo: `scripts/screenshots`
+runs a real demo (`manage.py serve`, its simulator and worker) and Chromium."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_screenshots_command_makes_a_desktop_and_a_phone_png_under_300_kb(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "screenshots"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name, size in (("desktop.png", (1440, 900)), ("phone.png", (390, 844))):
+        path = tmp_path / name
+        assert Image.open(path).size == size
+        assert path.stat().st_size < 300_000
+        assert f"{name}: " in done.stdout
+    # The committed ones are what the README shows.
+    readme = (ROOT / "README.md").read_text()
+    assert "docs/screenshots/desktop.png" in readme and "docs/screenshots/phone.png" in readme
+    assert "make screenshots" in readme
+    assert (ROOT / "docs" / "screenshots" / "desktop.png").stat().st_size < 300_000
