@@ -117,10 +117,11 @@ except ValueError as error:  # the URL holds a password: name only what is wrong
         f"sqlite:///path/db.sqlite3 ({error})"
     ) from None
 # A persistent connection is checked before each request reuses it, so a
-# PostgreSQL restart costs a reconnect, not a 500 (SQLite keeps none: CONN_MAX_AGE 0).
+# PostgreSQL restart costs a reconnect, not a 500. SQLite keeps its connection
+# too (CONN_MAX_AGE 60), so the PRAGMAs below run once per connection, not once
+# per request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
