@@ -10,6 +10,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 
@@ -75,8 +76,10 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
         else:
             cache.delete(ERROR_KEY)
             if records:
-                task_store(records=records)
-                cached = Task.objects.for_display().in_bulk(ids)
+                # The rows just written, not read back: only their images are fetched again.
+                stored = _store(records)[1]
+                prefetch_related_objects(list(stored.values()), "images")
+                cached.update(stored)
             _release(claimed)
     if lookup.error is None and any(not task.is_final for task in cached.values()):
         # Someone else asked for us this window; if that failed, say so too.
@@ -92,12 +95,24 @@ def task_store(*, records: list[TaskRecord]) -> list[str]:
 
     A terminal task keeps its state; a lower-ranked (stale) answer is ignored.
     """
+    return _store(records)[0]
+
+
+def _store(records: list[TaskRecord]) -> tuple[list[str], dict[str, Task]]:
+    """task_store, also returning every stored task as written (by id).
+
+    At most three writes for any number of tasks: the new ones in one
+    insert, the ones whose fields moved in one upsert of just those fields,
+    and one UPDATE of the fetch time of all the rest (a due poll of tasks
+    that did not move rewrites nothing else).
+    """
     now = timezone.now()
     by_id = {record.id: record for record in records}
     changed: list[str] = []
     with transaction.atomic():
         existing = Task.objects.select_for_update().in_bulk(list(by_id))
-        new, updated = [], []
+        new, moved, still = [], [], []
+        moved_fields: set[str] = set()
         for task_id, record in by_id.items():
             task = existing.get(task_id)
             if task is None:
@@ -105,25 +120,43 @@ def task_store(*, records: list[TaskRecord]) -> list[str]:
                 changed.append(task_id)
                 continue
             task.last_fetched = now
+            differs = set()
             if _accepts(task, record):
                 before = (task.status, task.progress, task.image_url, task.buttons)
                 for name, value in _fields(record, keep=task).items():
-                    setattr(task, name, value)
+                    if getattr(task, name) != value:
+                        setattr(task, name, value)
+                        differs.add(name)
                 if (task.status, task.progress, task.image_url, task.buttons) != before:
                     changed.append(task_id)
                 if (task.status, task.progress) != before[:2] or task.changed_at is None:
                     task.changed_at = now
-            updated.append(task)
+                    differs.add("changed_at")
+            if differs:
+                moved.append(task)
+                moved_fields |= differs
+            else:
+                still.append(task_id)
         if new:
             Task.objects.bulk_create(new, ignore_conflicts=True)
-        if updated:
-            Task.objects.bulk_update(updated, [*_FIELD_NAMES, "last_fetched", "changed_at"])
+        if moved:
+            first_seen = [task.first_seen for task in moved]  # bulk_create stamps it anew in memory
+            Task.objects.bulk_create(
+                moved,
+                update_conflicts=True,
+                unique_fields=["id"],
+                update_fields=sorted(moved_fields | {"last_fetched"}),
+            )
+            for task, seen in zip(moved, first_seen, strict=True):
+                task.first_seen = seen
+        if still:
+            Task.objects.filter(pk__in=still).update(last_fetched=now)
     # After the commit, so that a worker on another connection sees the rows.
-    stored = {task.pk: task for task in (*new, *updated)}
+    stored = {task.pk: task for task in (*new, *existing.values())}
     jobs.images_archive_soon(tasks=[task for task in stored.values() if task.status == Status.SUCCESS])
     if any(not task.is_final for task in stored.values()):
         jobs.follow_soon()
-    return changed
+    return changed, stored
 
 
 def task_poll(*, seen: dict[str, str], failures: int = 0) -> Poll:
