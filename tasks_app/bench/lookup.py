@@ -109,7 +109,7 @@ def row_3(sim, sizes: list[int], viewers: list[int], *, rounds: int) -> list[Res
                         "rounds": rounds,
                         "viewers": v,
                         "running": running,
-                        "task_updates": writes,
+                        "updates": writes,
                     },
                 )
             )

@@ -41,7 +41,8 @@ def row_7(*, slug: str, user_id: int, renders: int, thumbs: int, export: int) ->
             f"RSS rendering the {f['cards']}-card page x{renders}",
             f["cards"],
             f"{f['render_first'] / MB:.0f} MB after 1, {f['render_warm'] / MB:.0f} MB after "
-            f"{f['warmup']}, {f['render_end'] / MB:.0f} MB after {renders} (peak {f['render_peak'] / MB:.0f})",
+            f"{f['warmup']}, {f['render_end'] / MB:.0f} MB after {renders} "
+            f"(peak {f['render_peak'] / MB:.0f})",
             "-",
             "goal: flat after warm-up",
             f"+{warm_growth / MB:.1f} MB after warm-up",

@@ -101,8 +101,11 @@ class Command(BaseCommand):
         }
         env.pop("REDIS_URL", None)  # the local-memory cache: nothing shared is touched
         postgres = connection.vendor == "postgresql"
+        configured = connection.settings_dict["NAME"]
         try:
             if postgres:
+                # A database of its own beside the configured one (never a test run's test_<name>).
+                connection.settings_dict.setdefault("TEST", {})["NAME"] = f"mjdash_bench_{os.getpid()}"
                 connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
                 env["DATABASE_URL"] = _postgres_url(connection.settings_dict)
             else:
@@ -115,9 +118,7 @@ class Command(BaseCommand):
                 raise CommandError(f"the benchmark stopped (exit {done.returncode})")
         finally:
             if postgres:
-                connection.creation.destroy_test_db(
-                    settings.DATABASES["default"]["NAME"].removeprefix("test_"), verbosity=0
-                )
+                connection.creation.destroy_test_db(configured, verbosity=0)
             shutil.rmtree(work, ignore_errors=True)
 
     # ---- the child ------------------------------------------------------------------------
