@@ -153,7 +153,15 @@ if REDIS_URL:
 else:
     # One process (runserver, or one gunicorn worker): memory is the
     # fastest cache and needs no table; set REDIS_URL for more processes.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Room for a claim key per unfinished task of a 500-card page and more:
+    # at the default 300 entries it culled a third of them, so a page's
+    # freshness claims (and double-press guards) were lost mid-batch.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

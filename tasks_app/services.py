@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import math
+import time
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,6 +25,8 @@ from tasks_app.relay import Status, TaskRecord, UpstreamError
 logger = logging.getLogger(__name__)
 
 ERROR_KEY = "mjdash:upstream-error"
+CLAIM_LOCK = "mjdash:claiming"
+CLAIM_LOCK_SECONDS = 2
 
 
 @dataclass
@@ -58,10 +63,11 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
     """
     cached = Task.objects.for_display().in_bulk(ids)
     if force:
-        to_ask = list(ids)
+        to_ask, claimed = list(ids), []
     else:
-        to_ask = [i for i in ids if i not in cached or (cached[i].is_due and _claim(cached[i]))]
-    claimed = [cached[i] for i in to_ask if i in cached and not force]
+        claimed = _claim_all([cached[i] for i in ids if i in cached and cached[i].is_due])
+        mine = {task.id for task in claimed}
+        to_ask = [i for i in ids if i not in cached or i in mine]
     lookup = Lookup()
     if to_ask:
         try:
@@ -207,15 +213,41 @@ def notify_hook_url() -> str:
     return settings.MJ_NOTIFY_URL + reverse("notify_hook", kwargs={"token": settings.MJ_NOTIFY_TOKEN})
 
 
-def _claim(task: Task) -> bool:
-    """True for the one caller per window that may ask the upstream about this task.
+def _claim_all(tasks: list[Task]) -> list[Task]:
+    """The tasks of this batch this caller may ask the relay about: those nobody else holds.
 
-    The claim is held for as long as the call may take (a slow relay is not
-    asked again by every viewer meanwhile); _release shortens it to the window.
+    The batch is claimed at once, under a short lock in the shared cache, so
+    two pages loading together do not each take part of one batch and both
+    call the relay. A claim is held for as long as the call may take (a slow
+    relay is not asked again by every viewer meanwhile); _release shortens it
+    to the window.
     """
-    if task.follow_window <= 0:
-        return True
-    return cache.add(_fresh_key(task.id), 1, timeout=math.ceil(relay.longest_call()) + 1)
+    held = {_fresh_key(task.id): task for task in tasks if task.follow_window > 0}
+    free = [task for task in tasks if task.follow_window <= 0]
+    if not held:
+        return free
+    with _claim_lock():
+        taken = cache.get_many(list(held))
+        mine = {key: task for key, task in held.items() if key not in taken}
+        if mine:
+            cache.set_many(dict.fromkeys(mine, 1), timeout=math.ceil(relay.longest_call()) + 1)
+    return free + list(mine.values())
+
+
+@contextmanager
+def _claim_lock(wait: float = 1.0):
+    """Held for two cache calls; a holder that died frees it within CLAIM_LOCK_SECONDS."""
+    token = uuid.uuid4().hex
+    give_up = time.monotonic() + wait
+    while not cache.add(CLAIM_LOCK, token, timeout=CLAIM_LOCK_SECONDS):
+        if time.monotonic() > give_up:
+            break  # go on without it: at worst one batch is split, as before the lock
+        time.sleep(0.002)
+    try:
+        yield
+    finally:
+        if cache.get(CLAIM_LOCK) == token:
+            cache.delete(CLAIM_LOCK)
 
 
 def _release(tasks: list[Task]) -> None:

@@ -4,20 +4,24 @@ session, and the production server's memory bounds."""
 
 import http.client
 import json
+import math
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tasks_app import services
+from tasks_app.models import Task
 from tasks_app.simulator import server
 from tests.conftest import API_KEY
 
@@ -126,8 +130,6 @@ def test_a_task_that_moved_is_written_in_one_upsert_of_the_fields_that_moved(sim
     for task in second:
         assert task.progress > first[task.pk].progress
         assert task.prompt == "a quiet pier" and task.first_seen == first[task.pk].first_seen
-    from tasks_app.models import Task
-
     stored = Task.objects.in_bulk(ids)
     assert all(stored[t.pk].progress == t.progress for t in second)
 
@@ -214,3 +216,35 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_pages_loading_together_do_not_split_one_batch_between_them(transactional_db, simulator, settings):
+    """Each ID is claimed by one caller; the batch as a whole, so 8 viewers make
+    the calls one viewer would (claimed one task at a time, they took parts each)."""
+    settings.MJ_FRESHNESS_SECONDS = 30
+    ids = [simulator.add_task(run=10_000.0, queued=0.0) for _ in range(300)]
+    simulator.clock.advance(30)
+    services.task_lookup(ids=ids)
+    Task.objects.update(last_fetched=timezone.now() - timedelta(minutes=5))  # all due
+    simulator.reset_counters()
+    simulator.latency = 0.2
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def viewer():
+        try:
+            barrier.wait(timeout=30)
+            services.task_lookup(ids=ids)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=viewer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert simulator.calls["list"] == math.ceil(300 / settings.MJ_BATCH_SIZE)
+    assert sorted(i for batch in simulator.list_batches for i in batch) == sorted(ids)
