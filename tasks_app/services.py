@@ -70,8 +70,12 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
         to_ask = [i for i in ids if i not in cached or i in mine]
     lookup = Lookup()
     if to_ask:
+        stored: dict[str, Task] = {}
         try:
-            records = relay.list_by_condition(to_ask)
+            # Each batch is stored as it arrives, while the others are still on the wire.
+            for records in relay.list_batches(to_ask):
+                if records:
+                    stored.update(_store(records)[1])
         except UpstreamError as exc:
             _release(claimed)
             logger.warning("lookup of %d ids failed: %s", len(to_ask), exc)
@@ -81,12 +85,11 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
             )
         else:
             cache.delete(ERROR_KEY)
-            if records:
-                # The rows just written, not read back: only their images are fetched again.
-                stored = _store(records)[1]
-                prefetch_related_objects(list(stored.values()), "images")
-                cached.update(stored)
             _release(claimed)
+        if stored:
+            # The rows just written, not read back: only their images are fetched again.
+            prefetch_related_objects(list(stored.values()), "images")
+            cached.update(stored)
     if lookup.error is None and any(not task.is_final for task in cached.values()):
         # Someone else asked for us this window; if that failed, say so too.
         lookup.error = _recent_error()

@@ -248,3 +248,18 @@ def test_pages_loading_together_do_not_split_one_batch_between_them(transactiona
     assert not errors
     assert simulator.calls["list"] == math.ceil(300 / settings.MJ_BATCH_SIZE)
     assert sorted(i for batch in simulator.list_batches for i in batch) == sorted(ids)
+
+
+@pytest.mark.django_db
+def test_each_batch_is_stored_in_one_insert_as_it_arrives(simulator, settings, database_queue):
+    settings.MJ_BATCH_SIZE = 10
+    ids = [simulator.add_task(run=1.0) for _ in range(25)]
+    simulator.clock.advance(60)
+    with CaptureQueriesContext(connection) as queries:
+        lookup = services.task_lookup(ids=ids)
+    assert [task.id for task in lookup.tasks] == ids
+    assert simulator.calls["list"] == 3
+    inserts = [
+        q["sql"] for q in queries if q["sql"].startswith("INSERT") and 'INTO "tasks_app_task"' in q["sql"]
+    ]
+    assert len(inserts) == 3  # one a batch, not one a task, nor one at the end
