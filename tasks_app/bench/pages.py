@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from tasks_app import services
@@ -45,6 +45,13 @@ def row_4(sim, client: Client, user, sizes: list[int]) -> list[Result]:
 
 
 def row_5(sim, client: Client, user, *, n: int = 200, running: int = 3) -> list[Result]:
+    """The poller's answer alone: the running tasks were just asked (the window
+    is stretched, so a slow machine does not make them due mid-row)."""
+    with override_settings(MJ_FRESHNESS_SECONDS=600):
+        return _row_5(sim, client, user, n=n, running=running)
+
+
+def _row_5(sim, client: Client, user, *, n: int, running: int) -> list[Result]:
     ids = new_tasks(sim, n, running=running)
     services.task_lookup(ids=ids)
     slug = set_services.set_save(user=user, ids=ids).slug
