@@ -24,8 +24,8 @@ format:
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
 
-bench:  ## image pipeline figures on the simulator's 2048x2048 grid (prints, never fails on speed)
-	$(PY) manage.py bench_images
+bench:  ## the benchmark table of BENCHMARKS.md against the simulator (prints, never fails on a time)
+	$(PY) manage.py bench
 
 screenshots:  ## docs/screenshots/desktop.png and phone.png from a real demo in Chromium (README)
 	$(PY) scripts/screenshots

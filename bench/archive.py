@@ -18,27 +18,9 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from django.db.models import F
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-WORDS = [
-    "lighthouse",
-    "harbour",
-    "fox",
-    "kite",
-    "storm",
-    "dusk",
-    "forest",
-    "river",
-    "castle",
-    "neon",
-    "desert",
-    "cat",
-]
 
 
 def main():
@@ -63,15 +45,16 @@ def main():
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from tasks_app.bench.seed import seed
     from tasks_app.gallery import exports
     from tasks_app.gallery import selectors as gallery
-    from tasks_app.models import Task, TaskImage, TaskSet
+    from tasks_app.models import Task, TaskSet
 
     settings.ALLOWED_HOSTS = ["*"]
     call_command("migrate", verbosity=0)
     total = args.tasks
     start = time.perf_counter()
-    _seed(Task, TaskImage, total)
+    seed(total)
     seeded = time.perf_counter() - start
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -114,7 +97,7 @@ def main():
             plan = " | ".join(row[0].strip() for row in cursor.fetchall()[:6])
             print(f"  search plan: {plan}")
 
-    _seed(Task, TaskImage, args.export)
+    seed(args.export)
     newest = Task.objects.order_by("-first_seen", "-id")
     export_ids = list(newest.values_list("pk", flat=True)[: args.export])
     for fmt, stream in (("csv", exports.csv_stream), ("json", exports.json_stream)):
@@ -132,62 +115,6 @@ def main():
                 f"  export {fmt} of {args.export} tasks ({source_label}): {size / 1e6:.1f} MB sent, "
                 f"peak Python memory {peak / 1e6:.1f} MB, {elapsed:.1f} s"
             )
-
-
-def _seed(Task, TaskImage, count):
-    have = Task.objects.count()
-    base = datetime(2026, 1, 1, tzinfo=UTC)
-    batch = []
-    images = []
-    for n in range(have, count):
-        task_id = str(1770000000000000 + n)
-        words = " ".join(WORDS[(n * 7 + k) % len(WORDS)] for k in range(3))
-        status = "FAILURE" if n % 50 == 0 else "SUCCESS"
-        payload = {
-            "id": task_id,
-            "status": status,
-            "prompt": f"a {words}",
-            "properties": {"finalPrompt": f"a {words}"},
-        }
-        batch.append(
-            Task(
-                id=task_id,
-                action="IMAGINE" if n % 3 else "UPSCALE",
-                status=status,
-                progress=100,
-                prompt=f"a {words} #{n}",
-                prompt_en=f"a {words}",
-                image_url=f"https://cdn.example/{task_id}.png",
-                submit_time=base + timedelta(seconds=n),
-                finish_time=base + timedelta(seconds=n + 40),
-                properties={"finalPrompt": f"a {words}"},
-                payload=payload,
-                last_fetched=base,
-                changed_at=base,
-            )
-        )
-        images.append(
-            TaskImage(
-                task_id=task_id,
-                index=0,
-                source_url=f"https://cdn.example/{task_id}.png",
-                state="ok",
-                original=f"originals/{task_id}.png",
-                sha256="ab" * 32,
-                thumb=f"thumbs/{task_id}.webp",
-                thumb_width=512,
-                thumb_height=512,
-                content_type="image/png",
-            )
-        )
-        if len(batch) == 2000:
-            Task.objects.bulk_create(batch)
-            TaskImage.objects.bulk_create(images)
-            batch, images = [], []
-    Task.objects.bulk_create(batch)
-    TaskImage.objects.bulk_create(images)
-    # first_seen is auto_now_add: spread it so "newest first" has an order to keep
-    Task.objects.update(first_seen=F("submit_time"))
 
 
 def _cursor_at(gallery, Task, position):

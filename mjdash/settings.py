@@ -119,10 +119,11 @@ except ValueError as error:  # the URL holds a password: name only what is wrong
         f"sqlite:///path/db.sqlite3 ({error})"
     ) from None
 # A persistent connection is checked before each request reuses it, so a
-# PostgreSQL restart costs a reconnect, not a 500 (SQLite keeps none: CONN_MAX_AGE 0).
+# PostgreSQL restart costs a reconnect, not a 500. SQLite keeps its connection
+# too (CONN_MAX_AGE 60), so the PRAGMAs below run once per connection, not once
+# per request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
@@ -157,7 +158,15 @@ if REDIS_URL:
 else:
     # One process (runserver, or one gunicorn worker): memory is the
     # fastest cache and needs no table; set REDIS_URL for more processes.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Room for a claim key per unfinished task of a 500-card page and more:
+    # at the default 300 entries it culled a third of them, so a page's
+    # freshness claims (and double-press guards) were lost mid-batch.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import math
+import time
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +26,8 @@ from tasks_app.relay import Status, TaskRecord, UpstreamError
 logger = logging.getLogger(__name__)
 
 ERROR_KEY = "mjdash:upstream-error"
+CLAIM_LOCK = "mjdash:claiming"
+CLAIM_LOCK_SECONDS = 2
 
 
 @dataclass
@@ -58,14 +64,19 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
     """
     cached = Task.objects.for_display().in_bulk(ids)
     if force:
-        to_ask = list(ids)
+        to_ask, claimed = list(ids), []
     else:
-        to_ask = [i for i in ids if i not in cached or (cached[i].is_due and _claim(cached[i]))]
-    claimed = [cached[i] for i in to_ask if i in cached and not force]
+        claimed = _claim_all([cached[i] for i in ids if i in cached and cached[i].is_due])
+        mine = {task.id for task in claimed}
+        to_ask = [i for i in ids if i not in cached or i in mine]
     lookup = Lookup()
     if to_ask:
+        stored: dict[str, Task] = {}
         try:
-            records = relay.list_by_condition(to_ask)
+            # Each batch is stored as it arrives, while the others are still on the wire.
+            for records in relay.list_batches(to_ask):
+                if records:
+                    stored.update(_store(records)[1])
         except UpstreamError as exc:
             _release(claimed)
             logger.warning("lookup of %d ids failed: %s", len(to_ask), exc)
@@ -75,10 +86,11 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
             )
         else:
             cache.delete(ERROR_KEY)
-            if records:
-                task_store(records=records)
-                cached = Task.objects.for_display().in_bulk(ids)
             _release(claimed)
+        if stored:
+            # The rows just written, not read back: only their images are fetched again.
+            prefetch_related_objects(list(stored.values()), "images")
+            cached.update(stored)
     if lookup.error is None and any(not task.is_final for task in cached.values()):
         # Someone else asked for us this window; if that failed, say so too.
         lookup.error = _recent_error()
@@ -93,12 +105,24 @@ def task_store(*, records: list[TaskRecord]) -> list[str]:
 
     A terminal task keeps its state; a lower-ranked (stale) answer is ignored.
     """
+    return _store(records)[0]
+
+
+def _store(records: list[TaskRecord]) -> tuple[list[str], dict[str, Task]]:
+    """task_store, also returning every stored task as written (by id).
+
+    At most three writes for any number of tasks: the new ones in one
+    insert, the ones whose fields moved in one upsert of just those fields,
+    and one UPDATE of the fetch time of all the rest (a due poll of tasks
+    that did not move rewrites nothing else).
+    """
     now = timezone.now()
     by_id = {record.id: record for record in records}
     changed: list[str] = []
     with transaction.atomic():
         existing = Task.objects.select_for_update().in_bulk(list(by_id))
-        new, updated = [], []
+        new, moved, still = [], [], []
+        moved_fields: set[str] = set()
         for task_id, record in by_id.items():
             task = existing.get(task_id)
             if task is None:
@@ -106,25 +130,43 @@ def task_store(*, records: list[TaskRecord]) -> list[str]:
                 changed.append(task_id)
                 continue
             task.last_fetched = now
+            differs = set()
             if _accepts(task, record):
                 before = (task.status, task.progress, task.image_url, task.buttons)
                 for name, value in _fields(record, keep=task).items():
-                    setattr(task, name, value)
+                    if getattr(task, name) != value:
+                        setattr(task, name, value)
+                        differs.add(name)
                 if (task.status, task.progress, task.image_url, task.buttons) != before:
                     changed.append(task_id)
                 if (task.status, task.progress) != before[:2] or task.changed_at is None:
                     task.changed_at = now
-            updated.append(task)
+                    differs.add("changed_at")
+            if differs:
+                moved.append(task)
+                moved_fields |= differs
+            else:
+                still.append(task_id)
         if new:
             Task.objects.bulk_create(new, ignore_conflicts=True)
-        if updated:
-            Task.objects.bulk_update(updated, [*_FIELD_NAMES, "last_fetched", "changed_at"])
+        if moved:
+            first_seen = [task.first_seen for task in moved]  # bulk_create stamps it anew in memory
+            Task.objects.bulk_create(
+                moved,
+                update_conflicts=True,
+                unique_fields=["id"],
+                update_fields=sorted(moved_fields | {"last_fetched"}),
+            )
+            for task, seen in zip(moved, first_seen, strict=True):
+                task.first_seen = seen
+        if still:
+            Task.objects.filter(pk__in=still).update(last_fetched=now)
     # After the commit, so that a worker on another connection sees the rows.
-    stored = {task.pk: task for task in (*new, *updated)}
+    stored = {task.pk: task for task in (*new, *existing.values())}
     jobs.images_archive_soon(tasks=[task for task in stored.values() if task.status == Status.SUCCESS])
     if any(not task.is_final for task in stored.values()):
         jobs.follow_soon()
-    return changed
+    return changed, stored
 
 
 def task_poll(*, seen: dict[str, str], failures: int = 0) -> Poll:
@@ -196,15 +238,41 @@ def notify_hook_url() -> str:
     return settings.MJ_NOTIFY_URL + reverse("notify_hook", kwargs={"token": settings.MJ_NOTIFY_TOKEN})
 
 
-def _claim(task: Task) -> bool:
-    """True for the one caller per window that may ask the upstream about this task.
+def _claim_all(tasks: list[Task]) -> list[Task]:
+    """The tasks of this batch this caller may ask the relay about: those nobody else holds.
 
-    The claim is held for as long as the call may take (a slow relay is not
-    asked again by every viewer meanwhile); _release shortens it to the window.
+    The batch is claimed at once, under a short lock in the shared cache, so
+    two pages loading together do not each take part of one batch and both
+    call the relay. A claim is held for as long as the call may take (a slow
+    relay is not asked again by every viewer meanwhile); _release shortens it
+    to the window.
     """
-    if task.follow_window <= 0:
-        return True
-    return cache.add(_fresh_key(task.id), 1, timeout=math.ceil(relay.longest_call()) + 1)
+    held = {_fresh_key(task.id): task for task in tasks if task.follow_window > 0}
+    free = [task for task in tasks if task.follow_window <= 0]
+    if not held:
+        return free
+    with _claim_lock():
+        taken = cache.get_many(list(held))
+        mine = {key: task for key, task in held.items() if key not in taken}
+        if mine:
+            cache.set_many(dict.fromkeys(mine, 1), timeout=math.ceil(relay.longest_call()) + 1)
+    return free + list(mine.values())
+
+
+@contextmanager
+def _claim_lock(wait: float = 1.0):
+    """Held for two cache calls; a holder that died frees it within CLAIM_LOCK_SECONDS."""
+    token = uuid.uuid4().hex
+    give_up = time.monotonic() + wait
+    while not cache.add(CLAIM_LOCK, token, timeout=CLAIM_LOCK_SECONDS):
+        if time.monotonic() > give_up:
+            break  # go on without it: at worst one batch is split, as before the lock
+        time.sleep(0.002)
+    try:
+        yield
+    finally:
+        if cache.get(CLAIM_LOCK) == token:
+            cache.delete(CLAIM_LOCK)
 
 
 def _release(tasks: list[Task]) -> None:

@@ -148,7 +148,7 @@ def test_the_freshness_claim_lasts_while_the_relay_is_slow(simulator, settings):
     services.task_lookup(ids=[task_id])
     Task.objects.filter(id=task_id).update(last_fetched=timezone.now() - timedelta(seconds=5))
     task = Task.objects.get(id=task_id)
-    assert services._claim(task)  # a slow call in flight holds it...
-    assert not services._claim(task)  # ...so no one else asks meanwhile
+    assert services._claim_all([task]) == [task]  # a slow call in flight holds it...
+    assert services._claim_all([task]) == []  # ...so no one else asks meanwhile
     services._release([task])
-    assert not services._claim(task)  # and afterwards for one window
+    assert services._claim_all([task]) == []  # and afterwards for one window

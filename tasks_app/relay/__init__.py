@@ -4,7 +4,15 @@ Callers import from here: `from tasks_app import relay; relay.list_by_condition(
 What the code relies on about the relay's API is written down in docs/relay.md.
 """
 
-from tasks_app.relay.client import cancel, fetch, list_by_condition, longest_call, submit_action, submit_modal
+from tasks_app.relay.client import (
+    cancel,
+    fetch,
+    list_batches,
+    list_by_condition,
+    longest_call,
+    submit_action,
+    submit_modal,
+)
 from tasks_app.relay.codes import STARTED, Code
 from tasks_app.relay.errors import BadAnswer, KeyRejected, RateLimited, UpstreamDown, UpstreamError
 from tasks_app.relay.records import (
@@ -38,6 +46,7 @@ __all__ = [
     "fetch",
     "is_final",
     "is_task_id",
+    "list_batches",
     "list_by_condition",
     "longest_call",
     "normalise_envelope",

@@ -11,7 +11,8 @@ import json
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 import requests
@@ -226,32 +227,52 @@ def _list_batch(ids: list[str], deadline: Deadline) -> list[TaskRecord]:
 def list_by_condition(ids: list[str]) -> list[TaskRecord]:
     """Ask for many tasks at once, in concurrent batches; unknown ids are absent.
 
-    Duplicated tasks in the answer are folded (the last one wins). The first
-    failing batch raises; a partial result is never returned as if whole.
-    All batches share one deadline, so a lookup of many IDs ends in time too.
+    Duplicated tasks in the answer are folded (the furthest along wins). The
+    first failing batch raises; a partial result is never returned as if
+    whole. All batches share one deadline, so a lookup of many IDs ends in
+    time too.
+    """
+    return [record for batch in list_batches(ids) for record in batch]
+
+
+def list_batches(ids: list[str]) -> Iterator[list[TaskRecord]]:
+    """list_by_condition a batch at a time, each as soon as it has arrived (in
+    any order), so that the caller stores one while the others are on the wire.
+
+    The first failing batch raises (batches not sent yet are dropped); the
+    batches yielded before it were whole. The shared deadline runs while the
+    caller works between batches too.
     """
     unique = list(dict.fromkeys(ids))
     if not unique:
-        return []
+        return
     size = max(1, settings.MJ_BATCH_SIZE)
     batches = [unique[i : i + size] for i in range(0, len(unique), size)]
     with Deadline(settings.MJ_RELAY_DEADLINE) as deadline:
         if len(batches) == 1:
-            results = [_list_batch(batches[0], deadline)]
-        else:
-            workers = min(len(batches), max(1, settings.MJ_CONCURRENCY))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mj-list") as pool:
-                results = list(pool.map(_list_batch, batches, [deadline] * len(batches)))
-    wanted = set(unique)
+            yield _fold(batches[0], _list_batch(batches[0], deadline))
+            return
+        workers = min(len(batches), max(1, settings.MJ_CONCURRENCY))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mj-list") as pool:
+            futures = {pool.submit(_list_batch, batch, deadline): batch for batch in batches}
+            try:
+                for future in as_completed(futures):
+                    yield _fold(futures[future], future.result())
+            finally:  # a failure, or a caller that stopped early: send no more
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _fold(asked: list[str], records: list[TaskRecord]) -> list[TaskRecord]:
+    """The records of the IDs asked, each once: the same task twice in one
+    answer (replicas) keeps the one furthest along."""
+    wanted = set(asked)
     found: dict[str, TaskRecord] = {}
-    for records in results:
-        for record in records:
-            if record.id not in wanted:
-                continue
-            seen = found.get(record.id)
-            # The same task twice in one answer (replicas): keep the one furthest along.
-            if seen is None or status_rank(record.status) >= status_rank(seen.status):
-                found[record.id] = record
+    for record in records:
+        if record.id not in wanted:
+            continue
+        seen = found.get(record.id)
+        if seen is None or status_rank(record.status) >= status_rank(seen.status):
+            found[record.id] = record
     return list(found.values())
 
 
