@@ -17,6 +17,7 @@ from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 
+from mjdash.cache import cache_down
 from tasks_app import jobs, relay
 from tasks_app.buttons.rows import USED_STYLE
 from tasks_app.images import archive
@@ -255,7 +256,10 @@ def _claim_all(tasks: list[Task]) -> list[Task]:
         taken = cache.get_many(list(held))
         mine = {key: task for key, task in held.items() if key not in taken}
         if mine:
-            cache.set_many(dict.fromkeys(mine, 1), timeout=math.ceil(relay.longest_call()) + 1)
+            # A claim the cache did not keep (it is down) is nobody's: no one asks.
+            unkept = cache.set_many(dict.fromkeys(mine, 1), timeout=math.ceil(relay.longest_call()) + 1)
+            for key in unkept or ():
+                mine.pop(key, None)
     return free + list(mine.values())
 
 
@@ -265,7 +269,7 @@ def _claim_lock(wait: float = 1.0):
     token = uuid.uuid4().hex
     give_up = time.monotonic() + wait
     while not cache.add(CLAIM_LOCK, token, timeout=CLAIM_LOCK_SECONDS):
-        if time.monotonic() > give_up:
+        if cache_down() or time.monotonic() > give_up:
             break  # go on without it: at worst one batch is split, as before the lock
         time.sleep(0.002)
     try:
