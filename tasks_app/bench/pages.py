@@ -26,14 +26,17 @@ def row_4(sim, client: Client, user, sizes: list[int]) -> list[Result]:
         page = _median_get(client, f"/s/{slug}/")
         html = page["content"]
         cards = html.count(b'<article class="card')
-        per_card_ms = page["seconds"] / n
-        per_card_kb = len(html) / n / 1024
+        # A large set's page holds its first MJ_SET_PAGE_CARDS cards (the rest
+        # come as the viewer scrolls): per card is per card rendered.
+        per_card_ms = page["seconds"] / max(1, cards)
+        per_card_kb = len(html) / max(1, cards) / 1024
         results.append(
             Result(
                 4,
                 "results page (cached)",
                 n,
-                f"{page['queries']} queries, {ms(page['seconds'])}, {len(html) / 1024:.0f} KB "
+                f"{page['queries']} queries, {ms(page['seconds'])}, {len(html) / 1024:.0f} KB, "
+                f"{cards} cards shown "
                 f"({per_card_ms * 1000:.2f} ms, {per_card_kb:.1f} KB a card; {html.count(b'<form')} forms)",
                 f"{n + page['queries']} queries (one a card)",
                 "goal: flat; < 1 ms and 2 KB a card",
