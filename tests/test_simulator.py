@@ -372,3 +372,11 @@ def test_the_seed_has_a_task_in_every_state_and_progress_rises():
 def test_the_simulator_imports_without_django():
     code = "import sys, tasks_app.simulator; assert 'django' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.timeout(20)
+def test_more_than_a_thousand_tasks_at_one_frozen_instant_get_distinct_ids():
+    sim = Simulator(frozen_clock=True)  # not started: IDs need no server
+    ids = [sim.add_task() for _ in range(2500)]
+    assert len(set(ids)) == 2500
+    assert all(task_id.isdigit() for task_id in ids)

@@ -296,11 +296,15 @@ class Simulator:
             return task.payload(self.clock.now(), self._url)
 
     def _new_id(self, now: float) -> str:
+        millis, tried = int(now * 1000), 0
         while True:
             self._seq += 1
-            candidate = f"{int(now * 1000)}{self._seq % 1000:03d}"
+            candidate = f"{millis}{self._seq % 1000:03d}"
             if candidate not in self._tasks:
                 return candidate
+            tried += 1
+            if tried % 1000 == 0:  # this millisecond's thousand IDs are taken: use the next one
+                millis += 1
 
     def _url(self, task: SimTask, suffix: str, when: float, ttl: float | None = None) -> str:
         ttl = self.url_ttl if ttl is None else ttl
