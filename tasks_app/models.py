@@ -28,8 +28,11 @@ class TaskQuerySet(models.QuerySet):
         The JSON columns only the detail page shows (the raw payload, the
         properties) are left in the database: a page of 500 cards would carry
         them all for nothing; the detail page loads them when it reads them.
+        Of the images, only those that can be the card's (main_image: the
+        imageUrl's row 0, else the first of imageUrls, row 1): a grid has five.
         """
-        return self.defer("payload", "properties").prefetch_related("images")
+        card_images = TaskImage.objects.filter(index__lte=1)
+        return self.defer("payload", "properties").prefetch_related(models.Prefetch("images", card_images))
 
 
 class Task(models.Model):
