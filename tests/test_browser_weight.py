@@ -14,6 +14,12 @@ from tasks_app.relay import TaskRecord
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+TEXT = {
+    "en": {"child_of": "U2 of", "pressed": "Pressed before", "count": "14 tasks"},
+    "zh-hans": {"child_of": "的 U2", "pressed": "之前已按过", "count": "14 个任务"},
+}
+
 SET_VISIBILITY = """state => {
   Object.defineProperty(document, "visibilityState", {configurable: true, get: () => state});
   document.dispatchEvent(new Event("visibilitychange"));
@@ -26,12 +32,26 @@ def alice_may_press(user):
     user.save()
 
 
+def _open(page, browser_login, base_url, path, size, lang):
+    """Log in at this size, pick the language with the page's own switch, open path."""
+    page.set_viewport_size(SIZES[size])
+    browser_login("/")
+    if lang != "en":
+        page.click(f"button[name=language][value={lang}]")
+        page.wait_for_load_state()
+    page.goto(base_url + path)
+    return page
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
 def test_a_press_through_the_cards_one_form_works_and_the_button_shows_used_at_once(
-    alice_may_press, browser_login, simulator, screenshot
+    size, lang, alice_may_press, page, browser_login, live_server, simulator, screenshot
 ):
+    text = TEXT[lang]
     grid = simulator.add_task(prompt="a red fox in the snow", run=1.0, queued=0.0)
     simulator.clock.advance(120)
-    page = browser_login(f"/tasks/?ids={grid}")
+    page = _open(page, browser_login, live_server.url, f"/tasks/?ids={grid}", size, lang)
     card = page.locator(f"#task-{grid}")
     expect(card.locator("form")).to_have_count(1)
     u2 = card.locator(".row-u button", has_text="U2")
@@ -40,11 +60,11 @@ def test_a_press_through_the_cards_one_form_works_and_the_button_shows_used_at_o
     u2.click()
 
     child_card = page.locator("#task-grid > article.card").first
-    expect(child_card).to_contain_text("U2 of", timeout=20_000)
+    expect(child_card).to_contain_text(text["child_of"], timeout=20_000)
     # Marked by the press's own answer: the parent was not fetched again.
     expect(card.locator(".row-u button", has_text="U2")).to_have_class(re.compile("used"))
     expect(card.locator(".row-u button", has_text="U2")).to_have_attribute(
-        "title", re.compile("Pressed before")
+        "title", re.compile(text["pressed"])
     )
     assert all(grid not in batch for batch in simulator.list_batches[1:])
     assert simulator.calls["action"] == 1
@@ -52,7 +72,7 @@ def test_a_press_through_the_cards_one_form_works_and_the_button_shows_used_at_o
     assert child.pressed_custom_id.startswith(
         "MJ::JOB::upsample::2::"
     )  # the whole customId went to the relay
-    screenshot("weight-pressed-used")
+    screenshot(f"weight-pressed-used-{size}-{lang}")
 
 
 def test_a_hidden_tab_sends_no_polls_and_asks_at_once_when_shown_again(browser_login, simulator, settings):
@@ -77,8 +97,10 @@ def test_a_hidden_tab_sends_no_polls_and_asks_at_once_when_shown_again(browser_l
     assert polls[-1] - shown < 1.0  # at once, not at the next tick
 
 
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
 def test_a_large_set_shows_its_first_cards_and_loads_the_rest_as_one_scrolls(
-    page, browser_login, simulator, settings, user, screenshot
+    size, lang, page, browser_login, live_server, simulator, settings, user, screenshot
 ):
     settings.MJ_SET_PAGE_CARDS = 6
     ids = [str(1750000000000000 + i) for i in range(14)]
@@ -91,10 +113,10 @@ def test_a_large_set_shows_its_first_cards_and_loads_the_rest_as_one_scrolls(
         "response",
         lambda response: response.url.endswith(f"/s/{task_set.slug}/") and documents.append(response),
     )
-    page = browser_login(f"/s/{task_set.slug}/")
+    page = _open(page, browser_login, live_server.url, f"/s/{task_set.slug}/", size, lang)
     assert documents[-1].text().count('<article class="card') == 6  # the first page only
     cards = page.locator("#task-grid > article.card")
-    expect(page.locator(".set-head .meta")).to_contain_text("14 tasks")
+    expect(page.locator(".set-head .meta")).to_contain_text(TEXT[lang]["count"])
     expect(cards.first).to_have_id(f"task-{ids[0]}")
 
     for _ in range(3):
@@ -108,4 +130,4 @@ def test_a_large_set_shows_its_first_cards_and_loads_the_rest_as_one_scrolls(
     expect(cards.last).to_have_id(f"task-{ids[-1]}")
     expect(page.locator(".more-cards")).to_have_count(0)
     assert [card.get_attribute("id") for card in cards.all()] == [f"task-{i}" for i in ids]
-    screenshot("weight-set-paged")
+    screenshot(f"weight-set-paged-{size}-{lang}")
