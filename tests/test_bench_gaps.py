@@ -23,6 +23,7 @@ from django.utils import timezone
 from tasks_app import services
 from tasks_app.models import Task
 from tasks_app.simulator import server
+from tests import prodserver
 from tests.conftest import API_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,7 +171,7 @@ def test_seeing_a_results_page_again_does_not_write_the_session(simulator, logge
 
 
 def test_make_prod_bounds_malloc_arenas_and_worker_lifetime(tmp_path):
-    port = _free_port()
+    port = prodserver.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MJ_", "MALLOC_"))}
     env.pop("REDIS_URL", None)
     env.update(
@@ -210,12 +211,6 @@ def test_make_prod_bounds_malloc_arenas_and_worker_lifetime(tmp_path):
     assert b"MALLOC_ARENA_MAX=2" in environ
     assert argv[argv.index(b"--max-requests") + 1] == b"1000"
     assert argv[argv.index(b"--max-requests-jitter") + 1] == b"100"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_pages_loading_together_do_not_split_one_batch_between_them(transactional_db, simulator, settings):

@@ -14,7 +14,6 @@ import math
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -31,6 +30,7 @@ from django.utils.module_loading import import_string
 
 from tasks_app.models import Task
 from tasks_app.simulator import Simulator
+from tests import prodserver
 from tests.conftest import API_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +79,7 @@ def servers(services_or_skip, sim, staff, tmp_path):
     env = _server_env(sim, tmp_path)
     started: list[tuple[subprocess.Popen, Path]] = []
     try:
-        a_port, b_port = _free_port(), _free_port()
+        a_port, b_port = prodserver.free_port(), prodserver.free_port()
         started.append(_spawn([str(ROOT / "scripts" / "prod")], env, a_port, tmp_path / "a.log", workers=2))
         _wait_ready(a_port, started[-1])
         gunicorn = [
@@ -330,9 +330,3 @@ def _login(base: str, username: str = "ops", password: str = "ops-pass-12345") -
     )
     assert response.status_code == 302, response.text[:500]
     return session
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

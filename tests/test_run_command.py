@@ -3,7 +3,6 @@ for a restart), on the port given by PORT."""
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -11,13 +10,9 @@ from pathlib import Path
 
 import requests
 
+from tests import prodserver
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_demo_mode_starts_the_simulator_prints_a_login_and_shows_the_samples(tmp_path):
@@ -25,9 +20,9 @@ def test_demo_mode_starts_the_simulator_prints_a_login_and_shows_the_samples(tmp
     env.update(DATABASE_URL=f"sqlite:///{tmp_path}/demo.sqlite3", MEDIA_ROOT=str(tmp_path / "media"))
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, timeout=120)
-    port = _free_port()
+    port = prodserver.free_port()
     server = subprocess.Popen(
-        [*manage, "serve", "--port", str(port), "--simulator-port", str(_free_port())],
+        [*manage, "serve", "--port", str(port), "--simulator-port", str(prodserver.free_port())],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -83,7 +78,7 @@ def _serve(env, port):
     """`manage.py serve` as `PORT=<port> make run` starts it (no --port), logged in as demo."""
     manage = [sys.executable, str(ROOT / "manage.py")]
     server = subprocess.Popen(
-        [*manage, "serve", "--simulator-port", str(_free_port())],
+        [*manage, "serve", "--simulator-port", str(prodserver.free_port())],
         env={**env, "PORT": str(port)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -126,7 +121,7 @@ def test_a_restarted_demo_shows_its_running_samples_running_on_the_port_given_by
     env = _demo_env(tmp_path)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, timeout=120)
-    port = _free_port()
+    port = prodserver.free_port()
     server, session, base = _serve(env, port)
     try:
         assert session.get(f"{base}/tasks/{IN_PROGRESS}/", timeout=30).status_code == 200
@@ -139,7 +134,7 @@ def test_a_restarted_demo_shows_its_running_samples_running_on_the_port_given_by
     )
     subprocess.run([*manage, "shell", "-c", finish], env=env, check=True, timeout=60)
 
-    port = _free_port()
+    port = prodserver.free_port()
     server, session, base = _serve(env, port)  # the second `make run`
     try:
         assert base.endswith(f":{port}")
