@@ -40,6 +40,7 @@ GRID_BUTTONS = [
     {"customId": f"MJ::JOB::reroll::0::{HASH}::SOLO", "emoji": "🔄", "label": ""},
     *({"customId": f"MJ::JOB::variation::{n}::{HASH}", "label": f"V{n}"} for n in range(1, 5)),
 ]
+REFUSED_ID = "1743326750099001"
 ARCHIVED = 60.0  # seconds a loaded machine may take to archive the four grids
 
 
@@ -58,7 +59,7 @@ def _answer(task_id, value, image_url, *, broken_urls):
         "customId": value,
         "botType": "MID_JOURNEY",
         "prompt": value,
-        "promptEn": value,
+        "promptEn": value[-1] + value[:-1],  # shown beside the prompt when it differs
         "description": value,
         "state": value,
         "submitTime": now - 90_000,
@@ -119,8 +120,9 @@ def _modal(task_id, value):
 
 @pytest.fixture
 def long_tasks(simulator, user):
-    """{kind: (grid id, MODAL child id, value)}, looked up, lineage stored, images
-    archived; alice may press (the MODAL form shows)."""
+    """{kind: (grid id, MODAL child id, value)} and a grid whose image URL is
+    refused with a long reason, looked up, lineage stored, images archived;
+    alice may press (the MODAL form shows)."""
     user.is_staff = True
     user.save()
     tasks = {}
@@ -136,7 +138,11 @@ def long_tasks(simulator, user):
         simulator.put_raw(_answer(grid_id, value, image_url, broken_urls=broken))
         simulator.put_raw(_modal(modal_id, value))
         tasks[kind] = (grid_id, modal_id, value)
+    # A "scheme" of 1,994 letters: refused, and the card says so, naming it (cut at 200).
+    refused = _answer(REFUSED_ID, KINDS["ascii"], KINDS["ascii"][: LENGTH - 6] + "://cdn", broken_urls=[])
+    simulator.put_raw(refused)
     ids = [task_id for grid_id, modal_id, _ in tasks.values() for task_id in (grid_id, modal_id)]
+    ids.append(REFUSED_ID)
     services.task_lookup(ids=ids)
     for grid_id, modal_id, value in tasks.values():
         # What a press of the long-labelled button records (buttons/services.py).
@@ -147,7 +153,11 @@ def long_tasks(simulator, user):
     task_set = set_save(user=user, ids=ids)
     grids = [grid_id for grid_id, _, _ in tasks.values()]
     deadline = time.monotonic() + ARCHIVED
-    while TaskImage.objects.filter(task_id__in=grids, index=0, state="ok").count() < len(grids):
+    images = TaskImage.objects.filter(index=0)
+    while (
+        images.filter(task_id__in=grids, state="ok").count() < len(grids)
+        or not images.filter(task_id=REFUSED_ID, state="failed").exists()
+    ):
         assert time.monotonic() < deadline, "images not archived"
         time.sleep(0.2)
     return tasks, ids, task_set
@@ -191,6 +201,7 @@ def test_every_field_of_a_relay_answer_fits_a_phone(lang, page, browser_login, l
         cards = page.locator("#task-grid > article.card")
         expect(cards).to_have_count(len(ids))
         expect(page.locator("#task-grid img.thumb-img")).to_have_count(len(tasks))
+        expect(page.locator(f"#task-{REFUSED_ID} .image-unavailable")).to_contain_text("supercalifragilistic")
         misfits[f"{lang} {name}"] = fit.misfits(page, PHONE["width"])
         _shot(page, f"long-values-{name}-{lang}")
     for grid_id, modal_id, value in tasks.values():  # the last page's cards: the home page
@@ -202,6 +213,7 @@ def test_every_field_of_a_relay_answer_fits_a_phone(lang, page, browser_login, l
         page.goto(f"{live_server.url}/tasks/{grid_id}/")
         page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
         expect(page.locator(".prompt-full")).to_have_text(value)
+        expect(page.locator(".prompt-en")).to_have_text(value[-1] + value[:-1])
         misfits[f"{lang} detail {kind}"] = fit.misfits(page, PHONE["width"])
         _shot(page, f"long-values-detail-{kind}-{lang}")
         _copies(page, page.locator(".detail-body"), value)
@@ -221,5 +233,9 @@ def test_every_field_of_a_relay_answer_fits_a_phone(lang, page, browser_login, l
         expect(page.locator("dialog#lightbox .lightbox-caption")).to_contain_text(value[:60])
         misfits[f"{lang} family lightbox {kind}"] = fit.misfits(page, PHONE["width"])
         page.keyboard.press("Escape")
+
+    page.goto(f"{live_server.url}/tasks/{REFUSED_ID}/")
+    expect(page.locator(".detail-figure .image-unavailable")).to_be_visible()
+    misfits[f"{lang} detail refused image"] = fit.misfits(page, PHONE["width"])
 
     assert {where: found for where, found in misfits.items() if found} == {}
