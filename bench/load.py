@@ -5,7 +5,7 @@ tasks, prepares a production deploy (migrate, collectstatic, a user) and
 serves it with gunicorn as scripts/prod does (2 workers x 4 threads), pastes
 every task once (as a person would), then runs locust headless
 (bench/locustfile.py: paging the archive, polling, opening details). Prints
-the figures; `run()` returns them for tests/test_load.py.
+the figures; `run()` returns them for tests/ops/test_load.py.
 
 SQLite and a per-process cache by default; under scripts/with-services the
 server uses that PostgreSQL and Redis (DATABASE_URL, REDIS_URL), as `make prod`.

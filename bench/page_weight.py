@@ -1,6 +1,6 @@
 """Benchmark: HTML bytes per card on a set's page and bytes per poll answer.
 
-Prints figures; asserts nothing (tests/test_page_weight.py holds the bounds).
+Prints figures; asserts nothing (tests/web/test_page_weight.py holds the bounds).
 A throw-away SQLite database, the simulator for realistic tasks, and Django's
 test client. Finished cards are grids with nine buttons and an archived image
 (with its blurred preview); running cards are IMAGINE jobs at 40 %.

@@ -62,7 +62,7 @@ def simulator(settings):
 @pytest.fixture(autouse=True)
 def _jobs_run_at_once(settings):
     """Background jobs run where they are enqueued (Django's immediate backend),
-    unless a test starts real workers (tests/test_jobs.py)."""
+    unless a test starts real workers (tests/jobs/test_jobs.py)."""
     settings.MJ_TASK_BACKEND = "immediate"
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
@@ -363,7 +363,7 @@ def pytest_configure(config):
     url = _redis_url_for_worker(settings.REDIS_URL, worker)
     caches = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": url}}
     # For the whole run; test_multiprocess hands settings.REDIS_URL to its servers,
-    # tests/test_jobs.py its RQ workers.
+    # tests/jobs/test_jobs.py its RQ workers.
     override_settings(REDIS_URL=url, CACHES=caches, RQ_QUEUES={"default": {"URL": url}}).enable()
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from tests.test_production import PRODUCTION_ENV
+from tests.ops.test_production import PRODUCTION_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "prod", "pw-123"

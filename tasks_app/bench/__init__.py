@@ -4,7 +4,7 @@ Each row module measures one concern against the relay simulator on loopback
 (a set latency per request) in a throw-away database, and returns `Result`s:
 the measured figure, the obvious way's figure, the limit or goal where there
 is one, and the ratios. Counts (relay calls, SQL queries, bytes) are exact
-and asserted by tests/test_bench.py; times are printed, never asserted.
+and asserted by tests/bench/test_bench.py; times are printed, never asserted.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Starts the relay simulator on loopback with a set latency per request and
 runs each row in a throw-away database: a temporary SQLite file, or, when
 DATABASE_URL names a PostgreSQL, Django's test database beside it (created
 and dropped here), so the user's data is never touched. It prints a table
-and never fails on a time; tests/test_bench.py asserts its counts.
+and never fails on a time; tests/bench/test_bench.py asserts its counts.
 """
 
 from __future__ import annotations

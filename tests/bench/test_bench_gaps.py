@@ -26,7 +26,7 @@ from tasks_app.simulator import server
 from tests import prodserver
 from tests.conftest import API_KEY
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_simulator_answers_in_one_send_with_nagle_off(simulator):

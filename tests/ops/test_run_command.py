@@ -12,7 +12,7 @@ import requests
 
 from tests import prodserver
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_demo_mode_starts_the_simulator_prints_a_login_and_shows_the_samples(tmp_path):

@@ -5,8 +5,8 @@ language; nothing reaches the relay."""
 import pytest
 from django.urls import reverse
 
-from tests.test_buttons import _modal, presser  # noqa: F401
-from tests.test_issue12 import _custom_zoom
+from tests.buttons.test_buttons import _modal, presser  # noqa: F401
+from tests.buttons.test_custom_zoom_and_cards import _custom_zoom
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from mjdash import env as envmod
 from mjdash.checks import notify_hook_configured
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP", "SYSTEMROOT", "VIRTUAL_ENV")
 PRODUCTION = {
     "DJANGO_DEBUG": "0",

@@ -10,7 +10,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "prod-test-" + "k3y-" * 12  # long and varied enough for check --deploy
 
 PRODUCTION_ENV = {

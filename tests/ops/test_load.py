@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.timeout(400),
     pytest.mark.skipif(not (ROOT / ".venv/bin/locust").exists(), reason="locust is not installed"),

@@ -33,7 +33,7 @@ from tasks_app.simulator import Simulator
 from tests import prodserver
 from tests.conftest import API_KEY
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FRESHNESS = 1.0  # seconds, MJ_FRESHNESS_SECONDS of both servers
 POLLERS = 12  # threads, each with its own logged-in session
 POLL_SECONDS = 4.0

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from tasks_app import services
 from tasks_app.models import Task, TaskImage
 from tests.a11y import axe_violations, describe
+from tests.browser.test_csp import COLLECT_VIOLATIONS, enforced_csp  # noqa: F401
 from tests.conftest import ARTIFACTS
-from tests.test_browser_csp import COLLECT_VIOLATIONS, enforced_csp  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ from django.utils import translation
 from tasks_app import services
 from tasks_app.buttons.rows import ButtonView
 from tasks_app.models import Task
-from tests.test_buttons import _custom_id, _press, _upscale, presser  # noqa: F401
+from tests.buttons.test_buttons import _custom_id, _press, _upscale, presser  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
