@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from PIL import Image
@@ -203,7 +203,15 @@ def _claim_kept(pk: int, token: str):
     def renew():
         try:
             while not stop.wait(settings.MJ_CLAIM_SECONDS / 3):
-                TaskImage.objects.filter(pk=pk, claim=token).update(claimed_until=_claim_end())
+                try:
+                    TaskImage.objects.filter(pk=pk, claim=token).update(claimed_until=_claim_end())
+                except DatabaseError as exc:
+                    # "database is locked" (SQLite under load), a dropped connection: the
+                    # claim still has two beats in hand, so try again at the next one, on
+                    # a fresh connection. A keeper that gave up would let the claim lapse
+                    # mid-download and a second worker fetch the image again.
+                    logger.warning("claim keeper of image %s: renewal failed, trying again: %s", pk, exc)
+                    connection.close()
         finally:
             connection.close()  # this thread's own connection
 
