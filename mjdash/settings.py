@@ -251,6 +251,9 @@ MJ_RETRY_AFTER_MAX = envfloat("MJ_RETRY_AFTER_MAX", 5.0, minimum=0)
 # (a lookup's batches share one). MJ_RELAY_MAX_BYTES caps an answer while it is read.
 MJ_RELAY_DEADLINE = envfloat("MJ_RELAY_DEADLINE", MJ_CONNECT_TIMEOUT + MJ_READ_TIMEOUT + 2, above=0)
 MJ_RELAY_MAX_BYTES = envint("MJ_RELAY_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+# The largest submit sent to the relay (its JSON body, reference images included):
+# a larger one is refused before a byte leaves.
+MJ_SUBMIT_MAX_BYTES = envint("MJ_SUBMIT_MAX_BYTES", 16 * 1024 * 1024, minimum=1)
 MJ_MAX_IDS = envint("MJ_MAX_IDS", 500, minimum=1)  # most IDs one set holds (a paste keeps the first)
 # Cards a set's page shows at once; the next page comes as one scrolls to it.
 MJ_SET_PAGE_CARDS = envint("MJ_SET_PAGE_CARDS", 100, minimum=1)
@@ -265,6 +268,9 @@ MJ_RECENT_TASKS = envint("MJ_RECENT_TASKS", 24, minimum=0)  # tasks the home pag
 MJ_PRESS_WINDOW_SECONDS = envfloat("MJ_PRESS_WINDOW_SECONDS", 10.0, minimum=0)
 MJ_PRESS_RATE, MJ_PRESS_RATE_LIMIT = envrate("MJ_PRESS_RATE", "20/min")
 MJ_MASK_MAX_BYTES = envint("MJ_MASK_MAX_BYTES", 8 * 1024 * 1024, minimum=1)  # a Vary (Region) mask upload
+# One reference image of a Create form (imagine, blend, describe), as uploaded
+# and again once cleaned (verified, re-encoded, metadata stripped).
+MJ_UPLOAD_MAX_BYTES = envint("MJ_UPLOAD_MAX_BYTES", 4 * 1024 * 1024, minimum=1)
 # A press is sent by a background job; the request waits this long for its
 # answer, then answers "sent" and the page asks again until the relay answers.
 MJ_PRESS_ANSWER_SECONDS = envfloat("MJ_PRESS_ANSWER_SECONDS", 1.0, minimum=0)

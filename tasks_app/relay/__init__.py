@@ -11,10 +11,21 @@ from tasks_app.relay.client import (
     list_by_condition,
     longest_call,
     submit_action,
+    submit_blend,
+    submit_describe,
+    submit_imagine,
     submit_modal,
+    submit_shorten,
 )
 from tasks_app.relay.codes import STARTED, Code
-from tasks_app.relay.errors import BadAnswer, KeyRejected, RateLimited, UpstreamDown, UpstreamError
+from tasks_app.relay.errors import (
+    BadAnswer,
+    KeyRejected,
+    RateLimited,
+    TooLargeToSend,
+    UpstreamDown,
+    UpstreamError,
+)
 from tasks_app.relay.records import (
     MAX_ID_LENGTH,
     MIN_ID_DIGITS,
@@ -40,6 +51,7 @@ __all__ = [
     "Status",
     "SubmitResult",
     "TaskRecord",
+    "TooLargeToSend",
     "UpstreamDown",
     "UpstreamError",
     "cancel",
@@ -54,5 +66,9 @@ __all__ = [
     "status_label",
     "status_rank",
     "submit_action",
+    "submit_blend",
+    "submit_describe",
+    "submit_imagine",
     "submit_modal",
+    "submit_shorten",
 ]

@@ -24,7 +24,14 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from mjdash.logs import redact
 from tasks_app.deadline import Deadline, WatchedConnection
-from tasks_app.relay.errors import BadAnswer, KeyRejected, RateLimited, UpstreamDown, UpstreamError
+from tasks_app.relay.errors import (
+    BadAnswer,
+    KeyRejected,
+    RateLimited,
+    TooLargeToSend,
+    UpstreamDown,
+    UpstreamError,
+)
 from tasks_app.relay.records import SubmitResult, TaskRecord, normalise_envelope, normalise_task, text
 from tasks_app.relay.status import status_rank
 
@@ -305,6 +312,56 @@ def submit_modal(
     if state:
         body["state"] = state
     return normalise_envelope(_request("POST", "/mj/submit/modal", body, paid=True))
+
+
+def submit_imagine(
+    prompt: str, *, images: list[str] = (), bot_type: str = "", notify_hook: str = "", state: str = ""
+) -> SubmitResult:
+    """Start an IMAGINE: a prompt, and reference images as data URLs."""
+    body = {"prompt": prompt, "base64Array": list(images)}
+    return _submit("/mj/submit/imagine", body, bot_type=bot_type, notify_hook=notify_hook, state=state)
+
+
+def submit_blend(
+    images: list[str],
+    *,
+    dimensions: str = "SQUARE",
+    bot_type: str = "",
+    notify_hook: str = "",
+    state: str = "",
+) -> SubmitResult:
+    """Start a BLEND of 2 to 5 images (data URLs); dimensions PORTRAIT, SQUARE or LANDSCAPE."""
+    body = {"base64Array": list(images), "dimensions": dimensions}
+    return _submit("/mj/submit/blend", body, bot_type=bot_type, notify_hook=notify_hook, state=state)
+
+
+def submit_describe(
+    image: str, *, bot_type: str = "", notify_hook: str = "", state: str = ""
+) -> SubmitResult:
+    """Start a DESCRIBE of one image (a data URL): the finished task holds four prompts."""
+    body = {"base64": image}
+    return _submit("/mj/submit/describe", body, bot_type=bot_type, notify_hook=notify_hook, state=state)
+
+
+def submit_shorten(
+    prompt: str, *, bot_type: str = "", notify_hook: str = "", state: str = ""
+) -> SubmitResult:
+    """Start a SHORTEN of a prompt: the finished task holds five shorter ones."""
+    body = {"prompt": prompt}
+    return _submit("/mj/submit/shorten", body, bot_type=bot_type, notify_hook=notify_hook, state=state)
+
+
+def _submit(path: str, body: dict, *, bot_type: str, notify_hook: str, state: str) -> SubmitResult:
+    """A paid submit: refused here when its body is over MJ_SUBMIT_MAX_BYTES (nothing
+    leaves), else sent once within the whole-call deadline (never re-sent after it may
+    have arrived) and its envelope read under MJ_RELAY_MAX_BYTES."""
+    for key, value in (("botType", bot_type), ("notifyHook", notify_hook), ("state", state)):
+        if value:
+            body[key] = value
+    size = len(json.dumps(body).encode())
+    if size > settings.MJ_SUBMIT_MAX_BYTES:
+        raise TooLargeToSend(f"{size:,} bytes")
+    return normalise_envelope(_request("POST", path, body, paid=True))
 
 
 def cancel(task_id: str) -> SubmitResult:

@@ -37,3 +37,9 @@ class UpstreamDown(UpstreamError):
 
 class BadAnswer(UpstreamError):
     message = _("The relay answered with something that is not a task list.")
+
+
+class TooLargeToSend(UpstreamError):
+    """Refused here, before a byte left: the relay was not asked."""
+
+    message = _("Too large to send to the relay (MJ_SUBMIT_MAX_BYTES).")

@@ -13,7 +13,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from . import jobs
+from . import create, jobs
 from .images import signature_ok
 from .tasks import SimTask, seed_of
 
@@ -30,6 +30,9 @@ ROUTES = (
     ("POST", re.compile(_PREFIX + r"/task/list-by-(?:condition|ids)/?"), "list"),
     ("GET", re.compile(_PREFIX + r"/task/(?P<id>[^/]+)/fetch/?"), "fetch"),
     ("POST", re.compile(_PREFIX + r"/submit/imagine/?"), "imagine"),
+    ("POST", re.compile(_PREFIX + r"/submit/blend/?"), "blend"),
+    ("POST", re.compile(_PREFIX + r"/submit/describe/?"), "describe"),
+    ("POST", re.compile(_PREFIX + r"/submit/shorten/?"), "shorten"),
     ("POST", re.compile(_PREFIX + r"/submit/action/?"), "action"),
     ("POST", re.compile(_PREFIX + r"/submit/modal/?"), "modal"),
     ("POST", re.compile(_PREFIX + r"/task/(?P<id>[^/]+)/cancel/?"), "cancel"),
@@ -49,6 +52,7 @@ CHALLENGE_PAGE = (
     "<body><noscript>Enable JavaScript and cookies to continue</noscript></body></html>"
 )
 _INVALID = object()
+CREATE_ROUTES = frozenset({"imagine", "blend", "describe", "shorten"})
 
 
 def handle(
@@ -81,7 +85,7 @@ def handle(
     if route == "list":
         return _list(sim, body, fault.kind if fault else None)
     sim._record_received(route, body)
-    answer = getattr(jobs, route)(sim, body)
+    answer = getattr(create if route in CREATE_ROUTES else jobs, route)(sim, body)
     for hook in list(sim.after_submit):
         hook(route, body)
     return json_reply(answer)

@@ -29,6 +29,7 @@ _FIELDS = {
     "promptEn": "prompt_en",
     "maskBase64": "mask",
     "notifyHook": "notify_hook",
+    "resultText": "result_text",
 }
 
 
@@ -76,6 +77,10 @@ class Simulator:
         # leaves: a test breaks things at the worst moment (a database blip).
         self.after_submit: list = []
         self.forced_codes: list[int] = []  # the next submits answer these codes, in order
+        # A busy relay: with this many unfinished jobs new ones are refused (23, queue
+        # full); past `concurrent_jobs` running ones they are queued (22). None: no limit.
+        self.queue_capacity: int | None = None
+        self.concurrent_jobs: int | None = None
         self.forced_results: list[str] = []  # the next actions answer these as `result`, in order
         self._tasks: dict[str, SimTask | dict] = {}
         self._seq = 0
@@ -245,7 +250,7 @@ class Simulator:
         self.faults.add(kind, times=times, retry_after=retry_after, routes=routes)
 
     def force_code(self, code: int, *, times: int = 1) -> None:
-        """Make the next `times` action/modal submits answer envelope `code` (22, 23, 24, 4...)."""
+        """Make the next `times` submits (any route) answer envelope `code` (21, 22, 23, 24, 4...)."""
         with self.lock:
             self.forced_codes.extend([int(code)] * times)
 

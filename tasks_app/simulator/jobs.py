@@ -27,6 +27,8 @@ def button_action(custom_id: str) -> str | None:
     parts = custom_id.split("::")
     if len(parts) < 3 or parts[0] != "MJ":
         return None
+    if parts[1] == "Job" and parts[2] in ("PicReader", "PromptAnalyzer"):
+        return "IMAGINE"  # a DESCRIBE's or SHORTEN's numbered prompt, imagined
     if parts[1] == "JOB":
         op = parts[2]
         if op.startswith("upsample"):
@@ -54,25 +56,6 @@ def child_look(parent_look: tuple[int, int | None], custom_id: str, child_id: st
     if custom_id.startswith("MJ::JOB::upsample"):
         return parent_look
     return (seed_of(child_id), None)
-
-
-def imagine(sim: Simulator, body: dict) -> dict:
-    prompt = body.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
-        return envelope(4, "prompt must not be empty")
-    banned = BANNED.search(prompt)
-    if banned:
-        return envelope(24, "Banned prompt", bannedWord=banned.group(0), promptEn=prompt)
-    bot_type = body.get("botType") or "MID_JOURNEY"
-    task_id = sim.add_task(
-        prompt=prompt,
-        queued=sim.queued_seconds,
-        run=sim.run_seconds,
-        botType=str(bot_type),
-        state=str(body.get("state") or ""),
-        notifyHook=str(body.get("notifyHook") or ""),
-    )
-    return envelope(1, "Submit success", task_id)
 
 
 def action(sim: Simulator, body: dict) -> dict:
@@ -104,7 +87,7 @@ def action(sim: Simulator, body: dict) -> dict:
         _mark_pressed(parent, custom_id)
         if kind == "BOOKMARK":
             return envelope(1, "Success", "")
-        prompt = parent.prompt if isinstance(parent, SimTask) else str(parent.get("prompt") or "")
+        prompt = _prompt_of(parent, custom_id)
         fields = {
             "customId": custom_id,
             "state": str(body.get("state") or ""),
@@ -185,6 +168,18 @@ def _refusal(code: int, task: SimTask | dict) -> dict:
     if code == 24:
         return envelope(24, "Banned prompt", bannedWord="banned", promptEn=prompt)
     return envelope(code, "System busy, please try again later")
+
+
+def _prompt_of(parent: SimTask | dict, custom_id: str) -> str:
+    """The prompt a button's job draws: its parent's, or the numbered one it picks."""
+    if not isinstance(parent, SimTask):
+        return str(parent.get("prompt") or "")
+    picked = re.fullmatch(r"MJ::Job::(?:PicReader|PromptAnalyzer)::(\d)", custom_id)
+    if picked and parent.result_text:
+        from .create import picked_prompt
+
+        return picked_prompt(parent.result_text, int(picked.group(1))) or parent.prompt
+    return parent.prompt
 
 
 def _existing_child(sim: Simulator, parent_id: str, custom_id: str) -> str | None:

@@ -34,6 +34,9 @@ UPSCALE_BUTTONS = (
     ("", "⬇️", "MJ::JOB::pan_down::1::{h}::SOLO"),
     ("", "❤️", "MJ::BOOKMARK::{h}"),
 )
+DESCRIBE_BUTTONS = tuple((f"{n}", "", f"MJ::Job::PicReader::{n}") for n in range(1, 5))
+SHORTEN_BUTTONS = tuple((f"{n}", "", f"MJ::Job::PromptAnalyzer::{n}") for n in range(1, 6))
+NO_IMAGE_ACTIONS = frozenset({"SHORTEN"})
 GRID_BUTTONS = (
     *((f"U{n}", "", f"MJ::JOB::upsample::{n}::{{h}}") for n in range(1, 5)),
     ("", "🔄", "MJ::JOB::reroll::0::{h}::SOLO"),
@@ -58,6 +61,10 @@ def default_buttons(action: str, hash_: str) -> list[dict[str, Any]]:
         specs = GRID_BUTTONS
     elif action == "UPSCALE":
         specs = UPSCALE_BUTTONS
+    elif action == "DESCRIBE":
+        specs = DESCRIBE_BUTTONS
+    elif action == "SHORTEN":
+        specs = SHORTEN_BUTTONS
     else:
         specs = ()
     return [
@@ -89,6 +96,8 @@ class SimTask:
     prompt_en: str | None = None
     mask: str = ""
     notify_hook: str = ""
+    # DESCRIBE / SHORTEN: the numbered prompts the finished task shows.
+    result_text: str = ""
     look: tuple[int, int | None] = (0, None)
     pressed: set[str] = field(default_factory=set)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -99,7 +108,7 @@ class SimTask:
 
     @property
     def is_grid(self) -> bool:
-        return self.action != "UPSCALE"
+        return self.action not in ("UPSCALE", "DESCRIBE")
 
     def timeline(self, now: float) -> tuple[str, str, float, float]:
         """(status, progress, start, finish) at `now`; start/finish are 0 when not reached."""
@@ -131,7 +140,9 @@ class SimTask:
         hash_ = self.hash
         prompt_en = self.prompt if self.prompt_en is None else self.prompt_en
         image_url, image_urls = "", []
-        if status == "SUCCESS":
+        if self.action in NO_IMAGE_ACTIONS:
+            pass  # a text answer: no picture at all
+        elif status == "SUCCESS":
             image_url = url(self, "", finish)
             if self.is_grid:
                 image_urls = [{"url": url(self, f"_{n}", finish)} for n in range(1, 5)]
@@ -176,6 +187,11 @@ class SimTask:
             "maskBase64": self.mask,
             "properties": properties,
         }
+        if status == "SUCCESS" and self.result_text:
+            if self.action == "DESCRIBE":
+                body["prompt"] = body["promptEn"] = properties["finalPrompt"] = self.result_text
+            else:
+                properties["finalPrompt"] = self.result_text
         extra = dict(self.extra)
         properties.update(extra.pop("properties", None) or {})
         body.update(extra)
