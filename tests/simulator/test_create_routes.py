@@ -125,7 +125,12 @@ def test_shorten_finishes_with_five_shorter_prompts_keeping_the_parameters(sim):
     answer = submit(sim, "shorten", {"prompt": prompt})
     sim.clock.advance(60)
     task = fetch(sim, answer["result"])
-    assert (task["action"], task["status"], task["prompt"], task["imageUrl"]) == ("SHORTEN", "SUCCESS", prompt, "")
+    assert (task["action"], task["status"], task["prompt"], task["imageUrl"]) == (
+        "SHORTEN",
+        "SUCCESS",
+        prompt,
+        "",
+    )
     shorter = [picked_prompt(task["properties"]["finalPrompt"], n) for n in range(1, 6)]
     assert all(s.endswith("--ar 3:2") and len(s) < len(prompt) for s in shorter)
     assert len(task["buttons"]) == 5
