@@ -39,6 +39,7 @@ from tasks_app.models import Lease, Task
 logger = logging.getLogger(__name__)
 
 FOLLOW_LEASE = "follow"
+ADOPT_LEASE = "adopt:"  # + a task ID: its adoption job is waiting
 FOLLOW_ALIVE_KEY = "mjdash:follow-alive"
 URGENT = 10
 IMAGES_PER_JOB = 2
@@ -95,6 +96,19 @@ def press_reconcile(press_id: int) -> str:
 def press_adopt(task_id: str, marker: str) -> str:
     """A task reported with a press's marker: the press's child, if the relay confirms."""
     return reconcile.adopt(task_id=task_id, marker=marker)
+
+
+def press_adopt_soon(*, task_id: str, marker: str) -> bool:
+    """Queue the adoption of a task pushed with a press's marker, unless one is
+    already waiting: a relay (or anyone with the hook's URL) pushing the same
+    task again and again adds no job. The lease runs out by itself, so a later
+    push may try again after a relay that could not confirm."""
+    now = timezone.now()
+    until = now + timedelta(seconds=relay.longest_call() + 30)
+    if not _lease_take(f"{ADOPT_LEASE}{task_id}", uuid.uuid4().hex, until=until, now=now):
+        return False
+    urgent(press_adopt).enqueue(task_id, marker)
+    return True
 
 
 def press_reconcile_later(press_id: int) -> None:
@@ -156,7 +170,11 @@ def confirm_soon(*, ids: list[str]) -> None:
     if not default_task_backend.supports_defer:
         services.task_lookup(ids=ids, force=True)
         return
-    Task.objects.filter(pk__in=ids).unfinished().update(last_fetched=None)
+    # Read first: a flood of pushes about a task already due writes nothing (on
+    # SQLite even an UPDATE that matches no row takes the database's write lock).
+    not_due = Task.objects.filter(pk__in=ids, last_fetched__isnull=False).unfinished()
+    if not_due.exists():
+        not_due.update(last_fetched=None)
     follow_soon()
 
 

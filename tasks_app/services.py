@@ -210,7 +210,8 @@ def task_notify(*, payload) -> dict | None:
     is stored. A push names a task this dashboard follows and is not final: that
     task is asked of the relay again (with every other push of the moment, in the
     workers' next batched call). Other pushes are ignored. None when the body
-    names no task.
+    names no task. Pushes cannot flood the queue: one about a task already due,
+    or whose adoption job is waiting, adds nothing.
     """
     record = relay.normalise_task(payload)
     if record is None:
@@ -218,7 +219,7 @@ def task_notify(*, payload) -> dict | None:
     task = Task.objects.filter(pk=record.id).first()
     if task is None and _press_marker(record.state):
         # Maybe the child of a press whose outcome was lost: confirmed by the relay first.
-        jobs.urgent(jobs.press_adopt).enqueue(record.id, record.state)
+        jobs.press_adopt_soon(task_id=record.id, marker=record.state)
         return {"confirming": [record.id]}
     if task is None or task.is_final:
         return {"ignored": [record.id]}

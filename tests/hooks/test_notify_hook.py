@@ -3,10 +3,13 @@
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tasks_app import relay, services
-from tasks_app.models import Task
+from tasks_app.models import Press, Task
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +157,48 @@ def test_a_submitted_action_carries_the_hook_and_its_task_is_pushed(live_server,
 
     assert simulator.stored(child).notify_hook == services.notify_hook_url()
     assert Task.objects.get(id=child).status == "SUCCESS"
+
+
+@pytest.fixture
+def queue_table(settings):
+    """Jobs go to the database queue and stay there (no worker runs): rows to count."""
+    settings.MJ_TASK_BACKEND = "database"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects
+
+
+def test_a_flood_of_pushes_with_a_press_marker_queues_one_job(client, hook, simulator, queue_table):
+    parent = simulator.add_task(queued=0.0, run=1.0)
+    simulator.clock.advance(60)
+    services.task_lookup(ids=[parent])
+    marker = "mjdash-press-1-0123456789abcdef"
+    Press.objects.create(
+        task_id=parent, custom_id="MJ::JOB::upsample::1", created=timezone.now(), marker=marker
+    )
+    queue_table.all().delete()  # what storing the parent queued (its image)
+    child = "1743000000000777"
+
+    answers = {_post(client, hook, {"id": child, "state": marker}).status_code for _ in range(300)}
+
+    assert answers == {200}
+    assert queue_table.filter(task_path__endswith="press_adopt").count() == 1
+    assert queue_table.count() == 1
+
+
+def test_a_flood_of_pushes_about_a_running_task_queues_at_most_one_tick(client, hook, simulator, queue_table):
+    task_id = simulator.add_task(queued=0.0, run=100.0)
+    simulator.clock.advance(10)
+    services.task_lookup(ids=[task_id])
+    queue_table.all().delete()
+
+    _post(client, hook, {"id": task_id, "status": "SUCCESS"})
+    with CaptureQueriesContext(connection) as later:
+        for _ in range(299):
+            _post(client, hook, {"id": task_id, "status": "SUCCESS"})
+
+    assert queue_table.count() <= 1  # the one chain of follow ticks
+    assert Task.objects.get(pk=task_id).last_fetched is None  # due in the next tick
+    writes = [q["sql"] for q in later.captured_queries if q["sql"].startswith(("UPDATE", "INSERT"))]
+    assert writes == []  # already due: the later pushes rewrite nothing
