@@ -143,14 +143,18 @@ def envurl(name: str, default: str = "", *, schemes: tuple[str, ...] = ("http", 
     return url
 
 
-def envnetworks(name: str) -> list[str]:
-    """Comma-separated IP networks in CIDR form (e.g. 10.20.0.0/16), kept as text."""
+def envnetworks(name: str, *, strict: bool = False) -> list[str]:
+    """Comma-separated IP networks in CIDR form (e.g. 10.20.0.0/16) or single
+    addresses, kept as text. Strict refuses host bits in a network
+    (10.0.0.5/24: the address or its network?)."""
     networks = envlist(name)
     for network in networks:
         try:
-            ipaddress.ip_network(network, strict=False)
+            ipaddress.ip_network(network, strict=strict)
         except ValueError:
-            raise _refuse(name, "comma-separated networks such as 10.20.0.0/16", network) from None
+            raise _refuse(
+                name, "comma-separated addresses or networks such as 10.20.0.0/16", network
+            ) from None
     return networks
 
 

@@ -186,12 +186,19 @@ LOGOUT_REDIRECT_URL = "login"
 # (AxesDatabaseHandler), not the cache: the default cache is per process, so each
 # gunicorn worker would count its own tries; the database is shared by every
 # process and host, survives restarts, and the admin lists and clears lockouts.
-# The address is REMOTE_ADDR (behind a proxy, every client shares the proxy's).
+# Failures from one address over every username are counted too, up to
+# MJ_LOGIN_ADDRESS_FAILURE_LIMIT (password spraying). The address is
+# REMOTE_ADDR, or behind a reverse proxy named in MJ_TRUSTED_PROXIES (addresses
+# or networks) the client's address from X-Forwarded-For (mjdash/throttle.py);
+# an X-Forwarded-For from anyone else is ignored.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any hashing
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = "mjdash.throttle.LoginThrottle"  # django-axes' database handler, plus the per-address limit
+AXES_CLIENT_IP_CALLABLE = "mjdash.throttle.client_address"
+MJ_TRUSTED_PROXIES = envnetworks("MJ_TRUSTED_PROXIES", strict=True)
+MJ_LOGIN_ADDRESS_FAILURE_LIMIT = envint("MJ_LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = envint("MJ_LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=envfloat("MJ_LOGIN_COOLOFF_MINUTES", 15.0, above=0))

@@ -133,6 +133,9 @@ def test_a_notify_url_that_is_not_http_is_refused():
         ("MJ_IMAGE_TIMEOUT", "inf", "MJ_IMAGE_TIMEOUT must be a finite number"),
         ("MJ_POLL_MAX_INTERVAL", "1", "MJ_POLL_MAX_INTERVAL must be at least MJ_POLL_INTERVAL"),
         ("MJ_IMAGE_ALLOWED_NETWORKS", "10.0.0.0/8,cdn", "MJ_IMAGE_ALLOWED_NETWORKS must be"),
+        ("MJ_TRUSTED_PROXIES", "10.0.0.2,proxy.internal", "MJ_TRUSTED_PROXIES must be"),
+        ("MJ_TRUSTED_PROXIES", "10.0.0.5/24", "MJ_TRUSTED_PROXIES must be"),  # host bits: ambiguous
+        ("MJ_LOGIN_ADDRESS_FAILURE_LIMIT", "0", "MJ_LOGIN_ADDRESS_FAILURE_LIMIT must be at least 1"),
         ("MJ_IMAGE_ALLOW_LOOPBACK", "sometimes", "MJ_IMAGE_ALLOW_LOOPBACK must be one of"),
         ("MJ_NOTIFY_TOKEN", "a/b", "MJ_NOTIFY_TOKEN must not contain '/'"),
         ("DJANGO_LOG_LEVEL", "loud", "DJANGO_LOG_LEVEL must be one of"),
