@@ -10,6 +10,7 @@ the RQ backend) so that no page waits on them and nothing waits for a page:
 - `images_archive`: a few claimed images: download, thumbnail, quadrants.
 - `press_send`: one claimed button press (or MODAL form), sent to the relay;
   the page that pressed waits about a second for it, then asks again.
+- `create_send`: the same for a job started on the Create page.
 
 services.py enqueues these after storing what the relay said, and these jobs
 call services to ask the relay: the two modules use each other at call time.
@@ -33,6 +34,7 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 
 from tasks_app import relay, selectors, services
 from tasks_app.buttons import presses, reconcile
+from tasks_app.create import sending
 from tasks_app.images import archive
 from tasks_app.models import Lease, Task
 
@@ -80,6 +82,16 @@ def images_archive(claims: list[list]) -> list[str]:
 def press_send(press_id: int, prompt: str | None = None, mask: str = "") -> str:
     """Send one claimed press to the relay (paid); its new tasks are then followed."""
     outcome = presses.send(press_id=press_id, prompt=prompt, mask=mask)
+    if outcome == "unsure":
+        press_reconcile_later(press_id)
+    follow_soon()
+    return outcome
+
+
+@task
+def create_send(press_id: int) -> str:
+    """Send one claimed create (imagine, blend, describe, shorten) to the relay (paid)."""
+    outcome = sending.create_send(press_id)
     if outcome == "unsure":
         press_reconcile_later(press_id)
     follow_soon()

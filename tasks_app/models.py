@@ -155,6 +155,16 @@ class Task(models.Model):
         return None
 
     @property
+    def is_reusable(self) -> bool:
+        """Its prompt can start a new job from the Create page ("Use this prompt", "Vary")."""
+        return self.is_final and bool(self.prompt.strip()) and self.action != "DESCRIBE"
+
+    @property
+    def can_run_again(self) -> bool:
+        """The same job can be started again from what is kept: its prompt (and reference URLs)."""
+        return self.is_reusable and self.action in ("IMAGINE", "SHORTEN")
+
+    @property
     def is_queued(self) -> bool:
         return self.queued and self.status in ("", Status.NOT_START, Status.SUBMITTED)
 
@@ -232,6 +242,9 @@ class Press(models.Model):
 
     Unique per (task, custom_id): whoever creates or renews it inside the
     window owns the submit; everyone else waits for its outcome and shows it.
+    A job started from the Create page has no task: its key
+    ("create:<kind>:<user>:<digest of what is sent>") is unique on its own,
+    so the same submit pressed twice reaches the relay once too.
     """
 
     class State(models.TextChoices):
@@ -239,7 +252,7 @@ class Press(models.Model):
         DONE = "done"
         FAILED = "failed"
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="presses")
+    task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.CASCADE, related_name="presses")
     custom_id = models.TextField()
     created = models.DateTimeField()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -254,9 +267,20 @@ class Press(models.Model):
     marker = models.CharField(max_length=64, blank=True, db_index=True)
     sent = models.DateTimeField(null=True, blank=True)
     settled = models.DateTimeField(null=True, blank=True)  # the double-press window counts from here
+    # A create's prompt as the person submitted it: their prompt history.
+    prompt = models.TextField(blank=True)
+    # A create's request (kind, prompt, cleaned reference images as data URLs),
+    # kept only until its job sends it: emptied as the submit leaves.
+    request = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["task", "custom_id"], name="one_press_per_button")]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "custom_id"], name="one_press_per_button"),
+            models.UniqueConstraint(
+                fields=["custom_id"], condition=models.Q(task__isnull=True), name="one_press_per_create"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-created"], name="press_history")]
 
     def __str__(self):
         return f"{self.task_id} {self.custom_id} {self.state}"

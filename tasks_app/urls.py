@@ -3,7 +3,7 @@
 from django.urls import path, register_converter
 
 from tasks_app.ids import MAX_ID_LENGTH, MIN_ID_DIGITS
-from tasks_app.views import buttons, exports, hooks, images, sets, tasks
+from tasks_app.views import buttons, create, exports, hooks, images, sets, tasks
 
 
 class TaskIdConverter:
@@ -34,6 +34,10 @@ urlpatterns = [
     path("tasks/<task_id:task_id>/export.<str:fmt>", exports.task_export, name="task_export"),
     path("tasks/<task_id:task_id>/refresh", tasks.task_refresh, name="task_refresh"),
     path("hooks/notify/<str:token>", hooks.notify_hook, name="notify_hook"),
+    path("create/", create.create, name="create"),
+    path("create/params", create.create_params, name="create_params"),
+    path("create/presses/<int:press_id>", create.create_status, name="create_status"),
+    path("create/again/<task_id:task_id>", create.create_again, name="create_again"),
     path("tasks/<task_id:task_id>/action", buttons.task_action, name="task_action"),
     path("tasks/<task_id:task_id>/modal", buttons.task_modal, name="task_modal"),
     path("tasks/<task_id:task_id>/cancel", buttons.task_cancel, name="task_cancel"),

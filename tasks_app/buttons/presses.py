@@ -24,13 +24,14 @@ from tasks_app.relay import Code, Status, SubmitResult
 
 MODAL_KEY = "::modal"  # the Press key of a MODAL form's submit
 MARKER_PREFIX = "mjdash-press-"  # of the tag a submit carries in `state`
+CREATE_PREFIX = "create:"  # of a create's key, and of its tasks' pressed_custom_id
 
 
 @dataclass
 class PressOutcome:
     """What a press led to: new (or existing) children, a MODAL form to fill, or a message."""
 
-    task: Task
+    task: Task | None  # None: a create (it has no parent task)
     children: list[Task] = field(default_factory=list)
     modal: Task | None = None
     message: str = ""
@@ -101,30 +102,43 @@ def send(*, press_id: int, prompt: str | None = None, mask: str = "") -> str:
     )
     if press is None:
         return "settled"
+    task, hook = press.task, services.notify_hook_url()
+
+    def call(marker: str) -> SubmitResult:
+        if press.custom_id == MODAL_KEY:
+            return relay.submit_modal(
+                task.id, prompt=prompt or "", mask_base64=mask, notify_hook=hook, state=marker
+            )
+        return relay.submit_action(task.id, press.custom_id, notify_hook=hook, state=marker)
+
+    return deliver(press, call, lambda answer: settle(press, answer, lineage(press), prompt=prompt or ""))
+
+
+def deliver(press: Press, call, record) -> str:
+    """Send a claimed press once, with its marker; `record` stores what the relay answered.
+
+    Shared by button presses and creates: whatever happens after the marker is
+    committed (a crash, a timeout, a database blip), the press is known to be
+    maybe-sent, so it is reconciled (reconcile.py), never sent again.
+    """
     if press.marker:  # an earlier attempt may have reached the relay
         from tasks_app.buttons import reconcile
 
         return reconcile.reconcile(press)
-    # The marker is committed before the paid call leaves: whatever happens
-    # next (a crash, a database blip), the press is known to be maybe-sent.
     marker = f"{MARKER_PREFIX}{press.pk}-{uuid.uuid4().hex[:16]}"
+    # The marker is committed before the paid call leaves; a create's request
+    # (its images) is emptied in the same write: it lives only in this job now.
     taken = Press.objects.filter(pk=press.pk, state=Press.State.PENDING, marker="")
-    if not taken.update(marker=marker, sent=timezone.now()):
+    if not taken.update(marker=marker, sent=timezone.now(), request={}):
         return "settled"  # another job took it meanwhile
     press.marker = marker
-    task, hook = press.task, services.notify_hook_url()
     try:
-        if press.custom_id == MODAL_KEY:
-            answer = relay.submit_modal(
-                task.id, prompt=prompt or "", mask_base64=mask, notify_hook=hook, state=marker
-            )
-        else:
-            answer = relay.submit_action(task.id, press.custom_id, notify_hook=hook, state=marker)
+        answer = call(marker)
     except relay.UpstreamError as exc:
         error, maybe_sent = str(exc), exc.maybe_sent
     else:
         # The relay accepted and billed: its answer lives only in this process now.
-        durably(lambda: settle(press, answer, lineage(press), prompt=prompt or ""))
+        durably(lambda: record(answer))
         return "sent"
     if maybe_sent:  # stays pending: reconciled with the relay later
         note = _("Checking with the relay whether it arrived; it is not sent again.")
@@ -135,8 +149,16 @@ def send(*, press_id: int, prompt: str | None = None, mask: str = "") -> str:
 
 
 def lineage(press: Press) -> dict:
-    """Where the tasks a press starts come from."""
+    """Where the tasks a press starts come from (a create: no parent, its kind)."""
     task = press.task
+    if task is None:
+        kind = press.custom_id.split(":")[1] if press.custom_id.startswith(CREATE_PREFIX) else ""
+        return {
+            "parent": None,
+            "pressed_custom_id": f"{CREATE_PREFIX}{kind}",
+            "pressed_label": kind.title()[:80],
+            "pressed_by": press.user,
+        }
     if press.custom_id == MODAL_KEY:
         found = {
             "parent": task.parent or task,
@@ -213,7 +235,7 @@ def done(press: Press, code: int, child_ids: list[str], message: str = "") -> Pr
     press.state, press.code, press.child_ids, press.message = Press.State.DONE, code, child_ids, message
     press.settled = timezone.now()
     press.save(update_fields=["state", "code", "child_ids", "modal_id", "message", "settled"])
-    if press.custom_id != MODAL_KEY:
+    if press.task_id is not None and press.custom_id != MODAL_KEY:
         mark_used(task_id=press.task_id, custom_id=press.custom_id)
     return press
 
@@ -245,14 +267,14 @@ def record_children(
 ) -> list[Task]:
     """Create (or adopt) the tasks a press started, remembering where they came from."""
     now = timezone.now()
-    parent: Task = lineage["parent"]
+    parent: Task | None = lineage["parent"]
     tasks = []
     for task_id in ids:
         task, created = Task.objects.get_or_create(
             id=task_id,
             defaults={
                 "status": status,
-                "prompt": prompt or parent.prompt,
+                "prompt": prompt or (parent.prompt if parent else ""),
                 "description": note,
                 "submit_time": now,
                 "changed_at": now,
@@ -272,7 +294,7 @@ def record_children(
                 task.refresh_from_db(fields=["status", "last_fetched", "changed_at"])
             if prompt:
                 changes["prompt"] = prompt
-            if task.parent_id is None and task.id != parent.id:
+            if task.parent_id is None and (parent is None or task.id != parent.id):
                 changes.update(lineage)
             for name, value in changes.items():
                 setattr(task, name, value)
@@ -286,7 +308,12 @@ def outcome(press: Press, task: Task, duplicate: bool = False) -> PressOutcome:
     children = [found[i] for i in press.child_ids if i in found]
     modal = Task.objects.filter(pk=press.modal_id).first() if press.modal_id else None
     used = None
-    if press.state == Press.State.DONE and press.custom_id != MODAL_KEY and (children or modal):
+    if (
+        task is not None
+        and press.state == Press.State.DONE
+        and press.custom_id != MODAL_KEY
+        and (children or modal)
+    ):
         used = _used_view(task, press.custom_id)
     return PressOutcome(
         task=task,

@@ -29,6 +29,7 @@ from tasks_app.relay import Code, Status
 logger = logging.getLogger(__name__)
 
 SWEEP_LIMIT = 20
+CREATE_TRACE = timedelta(minutes=10)
 
 
 def due(press: Press) -> bool:
@@ -61,6 +62,8 @@ def reconcile(press: Press) -> str:
         _settle_with(press, known)
         return "adopted"
     task = press.task
+    if task is None:
+        return _create_unseen(press)
     try:
         records = relay.list_by_condition([task.id])
     except relay.UpstreamError as exc:
@@ -78,6 +81,24 @@ def reconcile(press: Press) -> str:
         presses.durably(lambda: presses.done(press, Code.SUBMITTED, [], message=message))
         return "received"
     message = _("The relay has no trace of this press: press again to send it.")
+    presses.durably(lambda: presses.fail(press, message))
+    return "not received"
+
+
+def _create_unseen(press: Press) -> str:
+    """A create with no task carrying its marker yet: it has no parent to ask.
+
+    Its new task's ID is unknown, so only a push (notifyHook) or a later
+    lookup can show it. Until CREATE_TRACE passes it stays pending (the same
+    submit pressed again is not sent); then it fails, saying the relay may
+    still have started it.
+    """
+    if timezone.now() - press.sent < CREATE_TRACE:
+        return "unsure"
+    message = _(
+        "The relay never said whether it received this; it may still have started the job. "
+        "Submit again only if the task does not appear."
+    )
     presses.durably(lambda: presses.fail(press, message))
     return "not received"
 

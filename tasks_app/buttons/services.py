@@ -67,12 +67,12 @@ class TooManyPresses(PressRefused):
 def task_press_button(*, task_id: str, custom_id: str, user) -> PressOutcome:
     """Press one of a task's buttons (its customId whole, or short as a card posts
     it); the relay is asked at most once per window."""
-    _check_allowed(user)
+    check_allowed(user)
     task = _task(task_id)
     custom_id = find_custom_id(task.buttons, custom_id)
     if custom_id is None:
         raise PressRefused(_("That is not one of this task's buttons."))
-    _check_rate(user)
+    check_rate(user)
     press, owner = claim(task=task, key=custom_id, user=user)
     if owner:
         jobs.urgent(jobs.press_send).enqueue(press.pk)
@@ -94,7 +94,7 @@ def task_submit_modal(
 ) -> PressOutcome:
     """Finish a task waiting in MODAL: the prompt, for Vary (Region) the mask, and
     for Custom Zoom a zoom factor (1.0 to 2.0), sent as `--zoom N` after the prompt."""
-    _check_allowed(user)
+    check_allowed(user)
     task = _task(task_id)
     if task.status != Status.MODAL:
         raise PressRefused(_("Task %(id)s is not waiting for a form.") % {"id": task.id})
@@ -112,7 +112,7 @@ def task_submit_modal(
         prompt = clean_prompt(prompt.strip() or str(task.properties.get("finalPrompt") or task.prompt))
     except UnsafeText as exc:
         raise FormInvalid(str(exc)) from exc
-    _check_rate(user)
+    check_rate(user)
     press, owner = claim(task=task, key=MODAL_KEY, user=user)
     if owner:
         if zoom_factor is not None:
@@ -146,7 +146,7 @@ def task_press_status(*, task_id: str, press_id: int) -> PressOutcome:
 
 def task_cancel(*, task_id: str, user) -> PressOutcome:
     """Abandon an unfinished task (a MODAL form nobody will fill) at the relay."""
-    _check_allowed(user)
+    check_allowed(user)
     task = _task(task_id)
     if task.is_final:
         raise PressRefused(_("Task %(id)s has already finished.") % {"id": task.id})
@@ -165,12 +165,12 @@ def task_cancel(*, task_id: str, user) -> PressOutcome:
 # ---- guards -------------------------------------------------------------------
 
 
-def _check_allowed(user) -> None:
+def check_allowed(user) -> None:
     if not user_can_press(user):
         raise NotAllowed(_("You may not press buttons: each press costs money. Ask an admin for access."))
 
 
-def _check_rate(user) -> None:
+def check_rate(user) -> None:
     count, period = settings.MJ_PRESS_RATE_LIMIT
     bucket = int(time.time() // period)
     key = f"mjdash:press-rate:{user.pk}:{bucket}"

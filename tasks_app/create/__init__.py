@@ -1,0 +1,1 @@
+"""The Create page: start imagine, blend, describe and shorten jobs, and reuse prompts."""
