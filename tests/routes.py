@@ -22,6 +22,19 @@ REGEX_CANDIDATES = ("auth", "tasks_app", "axes", "1", "x", TASK_ID)
 _CONVERTER = re.compile(r"<(?:(?P<kind>[^>:]+):)?(?P<name>[^>]+)>")
 
 
+# Routes that start paid jobs (or show their forms): only people who may press
+# may use them; everyone else gets 403 (test_sweeps.py).
+PRESS_ONLY = {
+    "task_action",
+    "task_modal",
+    "task_cancel",
+    "create",
+    "create_params",
+    "create_status",
+    "create_again",
+}
+
+
 @dataclass(frozen=True)
 class Route:
     name: str

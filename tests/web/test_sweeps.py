@@ -10,7 +10,7 @@ from django.test import Client
 from tasks_app import relay, services
 from tasks_app.models import Task
 from tests.conftest import API_KEY
-from tests.routes import TASK_ID, all_routes
+from tests.routes import PRESS_ONLY, TASK_ID, all_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,23 @@ def test_every_route_but_the_public_ones_sends_an_anonymous_visitor_to_log_in(
     else:  # refused without content
         assert response.status_code in (403, 405), response.status_code
         assert b"a secret prompt" not in response.content
+    assert sum(simulator.calls.values()) == 0
+
+
+def test_every_route_that_starts_paid_jobs_is_in_the_press_only_sweep():
+    names = {route.name for route in ROUTES}
+    assert names >= PRESS_ONLY
+    assert {name for name in names if name.startswith("create")} <= PRESS_ONLY
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.name in PRESS_ONLY], ids=lambda r: r.name)
+def test_every_route_that_starts_paid_jobs_refuses_someone_who_may_not_press(logged_in, simulator, route):
+    Task.objects.create(id=TASK_ID, status="SUCCESS", action="IMAGINE", prompt="a secret prompt")
+    data = {"kind": "imagine", "prompt": "a fox", "custom_id": "upsample::1", "changed": "controls"}
+
+    answers = [logged_in.get(route.path).status_code, logged_in.post(route.path, data).status_code]
+
+    assert set(answers) <= {403, 405} and 403 in answers, answers
     assert sum(simulator.calls.values()) == 0
 
 
