@@ -326,7 +326,12 @@ if _notify_problem and not DEBUG:
 # MJ_IMAGE_RETRIES times, after MJ_IMAGE_RETRY_BACKOFF seconds, doubling.
 MJ_THUMB_SIZE = envint("MJ_THUMB_SIZE", 512, minimum=1)
 MJ_IMAGE_MAX_BYTES = envint("MJ_IMAGE_MAX_BYTES", 40 * 1024 * 1024, minimum=1)
-MJ_IMAGE_MAX_PIXELS = envint("MJ_IMAGE_MAX_PIXELS", 89_478_485, minimum=1)  # Pillow's own default
+# Judged from the header before decoding: a decoded picture costs up to 4 bytes a
+# pixel, so these bound an image worker's memory (Midjourney's largest, a 4x
+# upscale, is 4096x4096 = 16.8 M pixels). Pillow's own guard (Image.MAX_IMAGE_PIXELS)
+# is set to the same limit in tasks_app/apps.py.
+MJ_IMAGE_MAX_PIXELS = envint("MJ_IMAGE_MAX_PIXELS", 40_000_000, minimum=1)
+MJ_IMAGE_MAX_ASPECT = envfloat("MJ_IMAGE_MAX_ASPECT", 20.0, minimum=1)  # longest side / shortest side
 MJ_IMAGE_CONNECT_TIMEOUT = envfloat("MJ_IMAGE_CONNECT_TIMEOUT", 3.05, above=0)
 MJ_IMAGE_TIMEOUT = envfloat("MJ_IMAGE_TIMEOUT", 30.0, above=0)
 MJ_IMAGE_MAX_REDIRECTS = envint("MJ_IMAGE_MAX_REDIRECTS", 3, minimum=0)

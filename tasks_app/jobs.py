@@ -1,13 +1,13 @@
 """Background work through Django's Tasks framework (django.tasks).
 
-Three kinds of job, run by workers (`manage.py db_worker`, or `rqworker` with
+These kinds of job, run by workers (`manage.py db_worker`, or `rqworker` with
 the RQ backend) so that no page waits on them and nothing waits for a page:
 
 - `follow_tick`: one tick of following every unfinished task the dashboard
   knows, in one batched `list-by-condition` over all that are due; it also
   sweeps images that need a job. While anything may still change, each tick
   schedules the next. One chain of ticks at a time, kept by a `Lease` row.
-- `images_archive`: a few claimed images: download, thumbnail, quadrants.
+- images/jobs.py: one image a job (thumbnail first, renditions later).
 - `press_send`: one claimed button press (or MODAL form), sent to the relay;
   the page that pressed waits about a second for it, then asks again.
 - `create_send`: the same for a job started on the Create page.
@@ -26,16 +26,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.tasks import default_task_backend, task
-from django.tasks.signals import task_enqueued
 from django.utils import timezone
-from django.utils.json import normalize_json
-from django_tasks_db import DatabaseBackend
-from django_tasks_db.models import DBTaskResult, get_date_max
 
 from tasks_app import relay, selectors, services
 from tasks_app.buttons import presses, reconcile
 from tasks_app.create import sending
 from tasks_app.images import archive
+from tasks_app.images import jobs as image_jobs
 from tasks_app.models import Lease, Task
 
 logger = logging.getLogger(__name__)
@@ -44,7 +41,6 @@ FOLLOW_LEASE = "follow"
 ADOPT_LEASE = "adopt:"  # + a task ID: its adoption job is waiting
 FOLLOW_ALIVE_KEY = "mjdash:follow-alive"
 URGENT = 10
-IMAGES_PER_JOB = 2
 
 
 @task
@@ -55,27 +51,12 @@ def follow_tick(token: str) -> dict:
         services.task_lookup(ids=due)
     for press_id in reconcile.overdue_ids():  # their senders died mid-submit
         reconcile.reconcile_press(press_id)
-    scheduled = images_archive_soon(tasks=archive.images_due())
+    scheduled = image_jobs.images_archive_soon(tasks=archive.images_due())
     if selectors.anything_to_follow():
         _follow_next(token)
     else:
         Lease.objects.filter(name=FOLLOW_LEASE, token=token).update(until=timezone.now())
     return {"asked": len(due), "images": scheduled}
-
-
-@task
-def images_archive(claims: list[list]) -> list[str]:
-    """A few claimed images, in order: download, thumbnail, quadrants."""
-    outcomes = []
-    for task_id, index, token in claims:
-        outcome = archive.image_archive(archive.Claim(task_id, index, token))
-        if outcome == "expired":
-            # The link expired or was re-signed: ask the relay for the task again
-            # (a fresh answer carries a fresh URL), then try once more.
-            services.task_lookup(ids=[task_id], force=True)
-            images_archive_soon(tasks=list(Task.objects.filter(pk=task_id)))
-        outcomes.append(outcome)
-    return outcomes
 
 
 @task
@@ -128,52 +109,6 @@ def press_reconcile_later(press_id: int) -> None:
     if default_task_backend.supports_defer:
         run_after = timezone.now() + timedelta(seconds=relay.longest_call() + 1)
         urgent(press_reconcile).using(run_after=run_after).enqueue(press_id)
-
-
-def images_archive_soon(*, tasks: list[Task]) -> int:
-    """Claim the images of these finished tasks that need it, and queue jobs for them."""
-    claims = archive.images_claim(tasks=[t for t in tasks if t.image_sources])
-    # Two images a job: one queue row each would cost a paste of 100 grids 500
-    # inserts, while long jobs would keep a press waiting behind them.
-    _enqueue_all(
-        images_archive,
-        [
-            [[list(claim) for claim in claims[start : start + IMAGES_PER_JOB]]]
-            for start in range(0, len(claims), IMAGES_PER_JOB)
-        ],
-    )
-    if claims:
-        follow_soon()  # its ticks take over from a worker that dies mid-download
-    return len(claims)
-
-
-def _enqueue_all(job, arg_lists: list[list]) -> None:
-    """Queue one job per argument list. On the database backend that is one
-    INSERT for all of them (a paste of 100 grids queues 250 jobs: 250
-    round trips to the database were most of the paste's time)."""
-    backend = job.get_backend()
-    if not isinstance(backend, DatabaseBackend):
-        for args in arg_lists:
-            job.enqueue(*args)
-        return
-    backend.validate_task(job)
-    # What DatabaseBackend.enqueue writes a row at a time (django-tasks-db 0.13,
-    # whose pre_save signal bulk_create does not send).
-    rows = [
-        DBTaskResult(
-            id=backend._get_id(),
-            args_kwargs=normalize_json({"args": list(args), "kwargs": {}}),
-            priority=job.priority,
-            task_path=job.module_path,
-            queue_name=job.queue_name,
-            run_after=job.run_after or get_date_max(),  # its pre_save signal's part
-            backend_name=backend.alias,
-        )
-        for args in arg_lists
-    ]
-    DBTaskResult.objects.bulk_create(rows)
-    for row in rows:
-        task_enqueued.send(type(backend), task_result=row.task_result)
 
 
 def confirm_soon(*, ids: list[str]) -> None:

@@ -21,8 +21,9 @@ from mjdash.cache import cache_down
 from tasks_app import jobs, relay
 from tasks_app.buttons.rows import USED_STYLE
 from tasks_app.images import archive
-from tasks_app.models import Press, Task
-from tasks_app.relay import Status, TaskRecord, UpstreamError
+from tasks_app.images import jobs as image_jobs
+from tasks_app.models import Press, Task, card_image_prefetch
+from tasks_app.relay import TaskRecord, UpstreamError
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
             _release(claimed)
         if stored:
             # The rows just written, not read back: only their images are fetched again.
-            prefetch_related_objects(list(stored.values()), "images")
+            prefetch_related_objects(list(stored.values()), card_image_prefetch())
             cached.update(stored)
     if lookup.error is None and any(not task.is_final for task in cached.values()):
         # Someone else asked for us this window; if that failed, say so too.
@@ -164,7 +165,11 @@ def _store(records: list[TaskRecord]) -> tuple[list[str], dict[str, Task]]:
             Task.objects.filter(pk__in=still).update(last_fetched=now)
     # After the commit, so that a worker on another connection sees the rows.
     stored = {task.pk: task for task in (*new, *existing.values())}
-    jobs.images_archive_soon(tasks=[task for task in stored.values() if task.status == Status.SUCCESS])
+    # One job for the batch's newly finished images: the worker claims them (a
+    # claim row and a job an image, written here, were most of a cold lookup's time).
+    image_jobs.images_schedule_soon(
+        task_ids=[task_id for task_id in changed if stored[task_id].image_sources]
+    )
     if any(not task.is_final for task in stored.values()):
         jobs.follow_soon()
     return changed, stored
@@ -380,4 +385,4 @@ def task_image_retry(*, task_id: str) -> None:
     """
     lookup = task_lookup(ids=[task_id], force=True)
     archive.image_retry_request(task_id=task_id)
-    jobs.images_archive_soon(tasks=lookup.tasks)
+    image_jobs.images_archive_soon(tasks=lookup.tasks)

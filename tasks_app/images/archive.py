@@ -1,5 +1,6 @@
-"""The workers' side of the image archive: claim an image, download it, build
-its thumbnail and quadrants, record the outcome.
+"""The workers' side of the image archive: claim an image, download it, judge
+it from its header, build its thumbnail, record the outcome; then, later and at
+a lower priority (images/jobs.py), its large rendition and a grid's quadrants.
 
 Exactly one download per image across workers, processes and hosts: the
 `TaskImage` row (unique per task and index) is the claim. Scheduling creates
@@ -7,9 +8,15 @@ or takes over the row with a fresh token; the job that carries the token
 moves it to RUNNING by a conditional update and renews `claimed_until` while
 it works; its outcome is written only while it still holds the token. A
 worker killed mid-download stops renewing, and after MJ_CLAIM_SECONDS the
-next scheduling pass takes the image over. Files are written under names
-that hold the content's hash and checked by size, so a half-written file
-from a killed worker is replaced, never served.
+next scheduling pass takes the image over, at most MJ_IMAGE_RETRIES times
+(an image that kills its worker every time must not be fetched for ever).
+Files are written under names that hold the content's hash and checked by
+size, so a half-written file from a killed worker is replaced, never served.
+
+A refused image (too many pixels, too long and thin, not a picture, cut
+short) fails for good, with its reason on the card; only a person's "Retry"
+fetches it again. Passing failures (timeouts, network, 5xx) are tried again
+MJ_IMAGE_RETRIES times.
 """
 
 from __future__ import annotations
@@ -26,21 +33,22 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, PositiveSmallIntegerField, Q, When
 from django.utils import timezone
 from PIL import Image
 
 from tasks_app.images.errors import ImageRefused
 from tasks_app.images.fetch import download
-from tasks_app.images.processing import LARGE_SIDE, describe, large_build, quadrant_build, thumb_build
+from tasks_app.images.processing import LARGE_SIDE, describe, large_build, quadrants_build, thumb_build
 from tasks_app.models import Task, TaskImage
 from tasks_app.relay import Status
 
 logger = logging.getLogger(__name__)
 
 QUEUED_FOR = timedelta(minutes=10)  # a queued job not started by then is presumed lost
-# Failures that may pass: the host was slow, unreachable or failing.
-TRANSIENT = frozenset({"timeout", "network", "dns"})
+# Failures that may pass: the host was slow, unreachable or failing; the worker
+# hit an error of its own (a full disk) or died while it worked.
+TRANSIENT = frozenset({"timeout", "network", "dns", "error"})
 # Answers of an image host to a link that expired or was re-signed.
 EXPIRED = frozenset({"HTTP 403", "HTTP 404", "HTTP 410"})
 
@@ -61,6 +69,7 @@ def images_claim(*, tasks: list[Task]) -> list[Claim]:
     wanted = {(task.pk, index): url for task in tasks for index, url in task.image_sources}
     if not wanted:
         return []
+    _give_up_dead(now)
     token = uuid.uuid4().hex
     TaskImage.objects.bulk_create(
         [
@@ -118,8 +127,10 @@ def image_retry_request(*, task_id: str) -> None:
 
 
 def image_archive(claim: Claim) -> str:
-    """Run one claimed download; return what happened ("ok", "failed", "retry",
-    "expired", or "not_ours" when another job owns the image now)."""
+    """Run one claimed download and build its thumbnail; return what happened
+    ("ok", "failed", "retry", "expired", or "not_ours" when another job owns
+    the image now). The image is ready, and its card shows it, from here: its
+    large rendition and quadrants come later (renditions_build)."""
     started = TaskImage.objects.filter(
         task_id=claim.task_id, index=claim.index, claim=claim.token, state=TaskImage.State.QUEUED
     ).update(state=TaskImage.State.RUNNING, claimed_until=_claim_end())
@@ -129,17 +140,48 @@ def image_archive(claim: Claim) -> str:
     url = dict(image.task.image_sources).get(claim.index, image.source_url)
     with _claim_kept(image.pk, claim.token):
         try:
-            fields = _download_and_build(image.task, claim.index, url)
+            fields = _download_and_thumb(image.task, claim.index, url)
         except ImageRefused as exc:
             logger.info("image %s#%d refused: %s", claim.task_id, claim.index, exc)
             return _record_failure(image, claim.token, exc, url)
+        except Exception as exc:
+            # Not the picture's fault as far as we know (a full disk, a bug): a passing
+            # failure, tried again a bounded number of times, never a job that dies
+            # and leaves its claim to be taken over for ever.
+            logger.exception("image %s#%d: archiving failed", claim.task_id, claim.index)
+            return _record_failure(image, claim.token, ImageRefused("error", type(exc).__name__), url)
     fields.update(state=TaskImage.State.OK, source_url=url, failure="", failure_detail="", retry_at=None)
     return "ok" if _record(image.pk, claim.token, fields) else "not_ours"
 
 
+def has_renditions(task: Task, index: int) -> bool:
+    """Whether this image gets more than a thumbnail: the main image a large
+    rendition, a grid's picture (row 0) its four quadrants."""
+    return _is_main(task, index) or (index == 0 and task.is_grid)
+
+
+def renditions_build(*, task_id: str, index: int) -> str:
+    """The large rendition and a grid's quadrants of an archived image, from its
+    original: "ok", "missing" (not archived) or "refused" (its pixels could not
+    be decoded: the detail page then shows the original itself)."""
+    image = (
+        TaskImage.objects.select_related("task")
+        .filter(task_id=task_id, index=index, state=TaskImage.State.OK)
+        .first()
+    )
+    if image is None or not image.original:
+        return "missing"
+    try:
+        _renditions(image)
+    except ImageRefused as exc:
+        logger.warning("image %s#%d: no renditions: %s", task_id, index, exc)
+        return "refused"
+    return "ok"
+
+
 def derivatives_build(*, image: TaskImage) -> None:
     """The thumbnail at the configured size, the large rendition and a grid's
-    quadrants, from the archived original."""
+    quadrants, from the archived original (`archive_images --rebuild`)."""
     thumb_side = min(settings.MJ_THUMB_SIZE, max(image.width, image.height))
     if not image.thumb or max(image.thumb_width, image.thumb_height) != thumb_side:
         with default_storage.open(image.original, "rb") as original:
@@ -148,15 +190,18 @@ def derivatives_build(*, image: TaskImage) -> None:
         TaskImage.objects.filter(pk=image.pk).update(
             thumb=name, thumb_width=tw, thumb_height=th, preview=preview
         )
+    _renditions(image)
+
+
+def _renditions(image: TaskImage) -> None:
     if _is_main(image.task, image.index) and not default_storage.exists(large_name(image)):
         with default_storage.open(image.original, "rb") as original:
             _save(large_name(image), large_build(original, size=LARGE_SIDE))
-    if image.index == 0 and image.task.is_grid:
-        for n in range(1, 5):
-            name = quadrant_name(image, n)
-            if not default_storage.exists(name):
-                with default_storage.open(image.original, "rb") as original:
-                    _save(name, quadrant_build(original, n))
+    names = [quadrant_name(image, n) for n in range(1, 5)]
+    if image.index == 0 and image.task.is_grid and not all(map(default_storage.exists, names)):
+        with default_storage.open(image.original, "rb") as original:
+            for name, data in zip(names, quadrants_build(original), strict=True):
+                _save(name, data)
 
 
 def stem(task_id: str, index: int, digest: str) -> str:
@@ -183,12 +228,36 @@ def _up_for_grabs(now) -> Q:
 
 
 def _take_over(pk: int, url: str, now) -> str:
-    """Hand the image to a new job if it is still up for grabs; its token, or ""."""
+    """Hand the image to a new job if it is still up for grabs; its token, or "".
+    Taking over from a worker that died while it ran counts as a try."""
     token = uuid.uuid4().hex
     taken = TaskImage.objects.filter(_up_for_grabs(now), pk=pk).update(
-        state=TaskImage.State.QUEUED, claim=token, claimed_until=now + QUEUED_FOR, source_url=url
+        state=TaskImage.State.QUEUED,
+        claim=token,
+        claimed_until=now + QUEUED_FOR,
+        source_url=url,
+        tries=Case(
+            When(state=TaskImage.State.RUNNING, then=F("tries") + 1),
+            default=F("tries"),
+            output_field=PositiveSmallIntegerField(),
+        ),
     )
     return token if taken else ""
+
+
+def _give_up_dead(now) -> None:
+    """An image whose workers died while running it MJ_IMAGE_RETRIES times fails for
+    good: whatever kills them (the kernel's OOM killer) would kill the next one."""
+    TaskImage.objects.filter(
+        state=TaskImage.State.RUNNING, claimed_until__lt=now, tries__gte=settings.MJ_IMAGE_RETRIES
+    ).update(
+        state=TaskImage.State.FAILED,
+        failure="error",
+        failure_detail="the worker stopped while processing it",
+        retry_at=None,
+        claimed_until=None,
+        updated=now,
+    )
 
 
 def _claim_end():
@@ -224,31 +293,25 @@ def _claim_kept(pk: int, token: str):
         keeper.join(timeout=10)
 
 
-def _download_and_build(task: Task, index: int, url: str) -> dict:
+def _download_and_thumb(task: Task, index: int, url: str) -> dict:
     with download(url) as (body, digest, size):
+        fmt, width, height = describe(body)  # the header alone: refused here before any decoding
         thumb, (tw, th), preview = thumb_build(body, size=settings.MJ_THUMB_SIZE)
-        fmt, width, height = describe(body)
         name = stem(task.pk, index, digest)
         original = _save(f"{name}.{fmt.lower().replace('jpeg', 'jpg')}", File(body), size=size)
         thumb_name = _save(f"{name}-{settings.MJ_THUMB_SIZE}.webp", thumb)
-        if _is_main(task, index):
-            _save(f"{name}-large.webp", large_build(body, size=LARGE_SIDE))
-        fields = {
-            "original": original,
-            "bytes": size,
-            "sha256": digest,
-            "width": width,
-            "height": height,
-            "content_type": Image.MIME[fmt],
-            "thumb": thumb_name,
-            "thumb_width": tw,
-            "thumb_height": th,
-            "preview": preview,
-        }
-        if index == 0 and task.is_grid:  # imageUrls[n] are the quadrants already
-            for n in range(1, 5):
-                _save(f"{name}-q{n}.webp", quadrant_build(body, n))
-    return fields
+    return {
+        "original": original,
+        "bytes": size,
+        "sha256": digest,
+        "width": width,
+        "height": height,
+        "content_type": Image.MIME[fmt],
+        "thumb": thumb_name,
+        "thumb_width": tw,
+        "thumb_height": th,
+        "preview": preview,
+    }
 
 
 def _is_main(task: Task, index: int) -> bool:

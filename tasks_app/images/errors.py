@@ -22,6 +22,8 @@ FAILURES = {
     "svg": _("SVG images are not accepted"),
     "not_image": _("not a PNG, JPEG, WebP or GIF image"),
     "bomb": _("too many pixels (decompression bomb)"),
+    "aspect": _("too long and thin to show"),
+    "error": _("the image could not be processed"),
 }
 
 

@@ -13,17 +13,18 @@ import zlib
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from . import create, jobs
+from . import create, hostile, jobs
 from .images import signature_ok
 from .tasks import SimTask, seed_of
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
     from .core import Simulator
     from .state import Fault
 
-Reply = tuple[int, dict[str, str], bytes]
+# The body: bytes, or chunks sent apart (a host that trickles) under a Content-Length header.
+Reply = tuple[int, dict[str, str], "bytes | Iterator[bytes]"]
 
 _PREFIX = r"(?:/mj-[\w-]+)?/mj"
 ROUTES = (
@@ -159,6 +160,7 @@ def _fault_reply(sim: Simulator, fault: Fault) -> Reply | None:
 
 
 def _image(sim: Simulator, task_id: str, name: str, path: str, query: Mapping) -> Reply:
+    sim._count_image(task_id)
     gone = text_reply("This content is no longer available.", 404)
     ex, is_, hm = (query.get(k, [""])[0] for k in ("ex", "is", "hm"))
     if not (ex and hm and signature_ok(sim._secret, path, ex, is_, hm)):
@@ -172,6 +174,8 @@ def _image(sim: Simulator, task_id: str, name: str, path: str, query: Mapping) -
     seed, quad, grid = seed_of(task_id), None, True
     if isinstance(task, SimTask):
         (seed, quad), grid = task.look, task.is_grid
+    if isinstance(task, SimTask) and task.hostile:
+        return hostile.reply(sim, task.hostile, seed)
     suffix = found.group("suffix") or ""
     if suffix.startswith("p"):
         kind = "preview"

@@ -54,6 +54,7 @@ class Simulator:
         self.images = ImageCache()
         self.lock = threading.RLock()
         self.calls: Counter[str] = Counter()
+        self.image_requests: Counter[str] = Counter()  # image downloads asked, by task id
         self.list_batches: list[list[str]] = []
         self.received: list[tuple[str, dict]] = []
         # (route, Authorization, mj-api-secret) of every request, as received: relays
@@ -164,11 +165,13 @@ class Simulator:
         parent_id: str | None = None,
         buttons: list[dict] | None = None,
         ago: float = 0.0,
+        hostile: str = "",
         **extra: Any,
     ) -> str:
         """Add a clock-driven task submitted `ago` seconds before now; returns its id.
 
-        Known camelCase keys (customId, botType, state, promptEn, maskBase64,
+        `hostile` (a kind of simulator/hostile.py) makes every image link of the
+        task answer that hostile image. Known camelCase keys (customId, botType, state, promptEn, maskBase64,
         notifyHook) set those fields; any other key is merged into the payload.
         """
         with self.lock:
@@ -189,6 +192,7 @@ class Simulator:
                 parent_id=parent_id,
                 buttons=copy.deepcopy(buttons),
                 look=(seed_of(task_id), None),
+                hostile=hostile,
             )
             for key, attr in _FIELDS.items():
                 if key in extra:
@@ -265,6 +269,7 @@ class Simulator:
     def reset_counters(self) -> None:
         with self.lock:
             self.calls.clear()
+            self.image_requests.clear()
             self.list_batches.clear()
             self.received.clear()
             self.auth_headers.clear()
@@ -274,6 +279,10 @@ class Simulator:
     def _count(self, route: str) -> None:
         with self.lock:
             self.calls[route] += 1
+
+    def _count_image(self, task_id: str) -> None:
+        with self.lock:
+            self.image_requests[task_id] += 1
 
     def _record_auth(self, route: str, headers) -> None:
         with self.lock:

@@ -60,11 +60,19 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
+        if isinstance(data, bytes):
+            self.send_header("Content-Length", str(len(data)))
         self._headers_buffer.append(b"\r\n")  # what end_headers adds, without its separate flush
         head = b"".join(self._headers_buffer)
         self._headers_buffer = []
-        self.wfile.write(head + data if send_body else head)
+        if isinstance(data, bytes) or not send_body:
+            self.wfile.write(head + data if send_body and isinstance(data, bytes) else head)
+            return
+        self.wfile.write(head)  # then the chunks, apart (api.py set the Content-Length)
+        self.close_connection = True
+        for chunk in data:
+            self.wfile.write(chunk)
+            self.wfile.flush()
 
 
 def make_server(sim: Simulator, host: str, port: int) -> QuietServer:

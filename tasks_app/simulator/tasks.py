@@ -99,6 +99,7 @@ class SimTask:
     # DESCRIBE / SHORTEN: the numbered prompts the finished task shows.
     result_text: str = ""
     look: tuple[int, int | None] = (0, None)
+    hostile: str = ""  # every image link answers this kind of hostile image (hostile.py)
     pressed: set[str] = field(default_factory=set)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -85,8 +85,17 @@ def test_a_cold_lookup_costs_the_same_few_queries_for_10_or_100_new_ids(simulato
     assert counts[0] == counts[1] <= 12
     from django_tasks_db.models import DBTaskResult
 
-    # Every image still has its job: five images a grid, two a job.
-    assert DBTaskResult.objects.filter(task_path__endswith="images_archive").count() == 3 + 25 + 250
+    from tasks_app.models import TaskImage
+
+    # The lookup writes no image row and one job a stored batch (was a claim row an
+    # image and a job every two: 5,000 and 2,500 for 1,000 grids); a worker claims.
+    assert TaskImage.objects.count() == 0
+    scheduled = DBTaskResult.objects.filter(task_path__endswith="images_schedule")
+    assert scheduled.count() == 3
+    assert sorted(i for row in scheduled for i in row.args_kwargs["args"][0]) == sorted(
+        warm_up + small + large
+    )
+    assert DBTaskResult.objects.count() == 3 + 1  # and the follow chain's one tick
 
 
 def _task_writes(queries) -> list[str]:

@@ -136,9 +136,9 @@ def test_readyz_reports_the_queue_and_fails_when_its_oldest_job_waits_too_long(c
     settings.MJ_QUEUE_STALE_SECONDS = 60
     from django_tasks_db.models import DBTaskResult
 
-    from tasks_app import jobs
+    from tasks_app.images import jobs as image_jobs
 
-    result = jobs.images_archive.enqueue([["1743000000000001", 0, "token"]])
+    result = image_jobs.image_thumb.enqueue("1743000000000001", 0, "token")
     assert client.get("/readyz").json()["queue"] == {
         "backend": "database",
         "oldest_waiting_seconds": pytest.approx(0, abs=5),

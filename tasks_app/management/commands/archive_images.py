@@ -59,6 +59,8 @@ class Command(BaseCommand):
 def _archive_one(claim) -> str:
     try:
         outcome = archive.image_archive(claim)
+        if outcome == "ok":  # here and now: the large rendition and quadrants too
+            archive.renditions_build(task_id=claim.task_id, index=claim.index)
     finally:
         connections.close_all()
     return {"ok": "ok", "not_ours": "busy"}.get(outcome, "failed")
