@@ -265,6 +265,8 @@ MJ_MAX_IDS = envint("MJ_MAX_IDS", 500, minimum=1)  # most IDs one set holds (a p
 # Cards a set's page shows at once; the next page comes as one scrolls to it.
 MJ_SET_PAGE_CARDS = envint("MJ_SET_PAGE_CARDS", 100, minimum=1)
 MJ_RECENT_TASKS = envint("MJ_RECENT_TASKS", 24, minimum=0)  # tasks the home page shows from recent sets
+# A deleted set is kept this many days (its link says "deleted" and offers a restore), then purged.
+MJ_SET_PURGE_DAYS = envint("MJ_SET_PURGE_DAYS", 30, minimum=1)
 
 # ---- Buttons: pressing one starts a paid job at the relay ------------------------
 # Presses of one button of one task within MJ_PRESS_WINDOW_SECONDS reach the

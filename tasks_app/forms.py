@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tasks_app.gallery.selectors import ArchiveFilters
 from tasks_app.ids import ParsedIds, parse_ids
+from tasks_app.organize.selectors import Facets
 from tasks_app.relay import Status
 
 ARCHIVE_ACTIONS = [
@@ -70,17 +71,35 @@ class ArchiveFilterForm(forms.Form):
     submitted_to = forms.DateField(
         label=_("Submitted to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    set = forms.SlugField(label=_("Set"), max_length=16, required=False)
-    pressed_by = forms.CharField(label=_("Pressed by"), max_length=150, required=False)
+    starred = forms.BooleanField(label=_("Starred by me"), required=False)
+    tag = forms.CharField(label=_("Tag"), max_length=40, required=False, widget=forms.Select)
+    set = forms.SlugField(label=_("Set"), max_length=16, required=False, widget=forms.Select)
+    pressed_by = forms.CharField(label=_("Pressed by"), max_length=150, required=False, widget=forms.Select)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, facets: Facets | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         any_choice = [("", _("any"))]
         self.fields["status"].choices = any_choice + list(Status.choices)
         self.fields["action"].choices = any_choice + [(a, a) for a in ARCHIVE_ACTIONS]
+        facets = self.facets = facets or Facets()
+        # Each choice says how many tasks it holds; a value from a link that is not
+        # among them (a teammate's set, a tag no task has now) stays chosen.
+        self.fields["starred"].label = _("Starred by me (%(n)d)") % {"n": facets.starred}
+        counted = "%s (%d)"
+        self._choices("tag", [(name, counted % (name, n)) for name, n in facets.tags])
+        self._choices("pressed_by", [(name, counted % (name, n)) for name, n in facets.people])
+        self._choices("set", [(slug, counted % (title, n)) for slug, title, n in facets.sets])
+
+    def _choices(self, name: str, choices: list[tuple[str, str]]) -> None:
+        current = self.data.get(name, "") if self.is_bound else ""
+        if current and current not in {value for value, _label in choices}:
+            choices = [*choices, (current, current)]
+        self.fields[name].widget.choices = [("", _("any")), *choices]
 
     def filters(self) -> ArchiveFilters:
-        data = self.cleaned_data if self.is_valid() else {}
+        # The fields that are valid filter; one bad value (a mistyped date) drops only itself.
+        self.is_valid()
+        data = self.cleaned_data
         return ArchiveFilters(
             status=data.get("status") or "",
             action=data.get("action") or "",
@@ -89,4 +108,6 @@ class ArchiveFilterForm(forms.Form):
             set_slug=data.get("set") or "",
             pressed_by=data.get("pressed_by") or "",
             q=data.get("q") or "",
+            starred=bool(data.get("starred")),
+            tag=data.get("tag") or "",
         )

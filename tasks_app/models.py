@@ -2,6 +2,7 @@
 
 import json
 import zlib
+from datetime import timedelta
 from functools import cache
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from tasks_app.buttons.custom_ids import parse_custom_id
 from tasks_app.buttons.quadrants import quadrants
@@ -405,21 +407,108 @@ class TaskSet(models.Model):
     ids = models.JSONField(default=list)
     ids_hash = models.CharField(max_length=64)
     name = models.CharField(max_length=100, blank=True)
+    # A readable name made from its first prompt and the date when no one named it (sets/naming.py).
+    auto_name = models.CharField(max_length=100, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="task_sets"
     )
     created = models.DateTimeField(default=timezone.now)
+    # A deleted set is kept MJ_SET_PURGE_DAYS, so a misclick can be undone and
+    # teammates' links say "deleted, restore" instead of dying.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("task set")
         indexes = [
             models.Index(fields=["created_by", "-created"], name="taskset_recent"),
             models.Index(fields=["created_by", "ids_hash"], name="taskset_reuse"),
+            models.Index(fields=["deleted_at"], name="taskset_deleted"),
         ]
 
     def __str__(self):
-        return self.name or self.slug
+        return self.title
 
     @property
     def title(self) -> str:
-        return self.name or self.slug
+        if self.name or self.auto_name:
+            return self.name or self.auto_name
+        count = len(self.ids or ())
+        day = timezone.localdate(self.created) if self.created else ""
+        return ngettext("%(n)d task · %(day)s", "%(n)d tasks · %(day)s", count) % {"n": count, "day": day}
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def purge_at(self):
+        """When a deleted set is gone for good."""
+        if self.deleted_at is None:
+            return None
+        return self.deleted_at + timedelta(days=settings.MJ_SET_PURGE_DAYS)
+
+
+class SetVisit(models.Model):
+    """A person opened a set (theirs or a teammate's): it is among their recent sets on the home page."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    task_set = models.ForeignKey(TaskSet, on_delete=models.CASCADE, related_name="visits")
+    visited = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "task_set"], name="one_visit_per_set")]
+        indexes = [models.Index(fields=["user", "-visited"], name="setvisit_recent")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.task_set_id} {self.visited:%Y-%m-%d}"
+
+
+class Star(models.Model):
+    """One person's favourite: a star is personal (each teammate has their own)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="stars")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "task"], name="one_star_per_task")]
+
+    def __str__(self):
+        return f"{self.user_id} ★ {self.task_id}"
+
+
+class Tag(models.Model):
+    """A label the whole team shares; `key` (its name, case-folded) keeps "Cat" and "cat" one tag."""
+
+    name = models.CharField(max_length=40)
+    key = models.CharField(max_length=40, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self):
+        return self.name
+
+
+class TaskTag(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="task_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="task_tags")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "tag"], name="one_tag_per_task")]
+        # The archive's tag filter reads by tag; a card's tags by task (the unique index).
+        indexes = [models.Index(fields=["tag", "task"], name="tasktag_by_tag")]
+
+    def __str__(self):
+        return f"{self.task_id} #{self.tag_id}"

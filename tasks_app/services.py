@@ -386,3 +386,13 @@ def task_image_retry(*, task_id: str) -> None:
     lookup = task_lookup(ids=[task_id], force=True)
     archive.image_retry_request(task_id=task_id)
     image_jobs.images_archive_soon(tasks=lookup.tasks)
+
+
+def tasks_unknown(*, ids: list[str]) -> list[str]:
+    """Which of these IDs the relay does not know. Those the cache lacks are asked
+    (in batches, and stored when found); [] when the relay could not be asked."""
+    have = set(Task.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    missing = [task_id for task_id in ids if task_id not in have]
+    if not missing:
+        return []
+    return task_lookup(ids=missing).not_found

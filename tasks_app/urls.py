@@ -3,7 +3,7 @@
 from django.urls import path, register_converter
 
 from tasks_app.ids import MAX_ID_LENGTH, MIN_ID_DIGITS
-from tasks_app.views import buttons, create, exports, hooks, images, sets, tasks
+from tasks_app.views import buttons, create, exports, hooks, images, organize, sets, tasks
 
 
 class TaskIdConverter:
@@ -25,9 +25,14 @@ urlpatterns = [
     path("tasks/", tasks.task_list, name="task_list"),
     path("tasks/<task_id:task_id>/", tasks.task_detail, name="task_detail"),
     path("tasks/poll", tasks.task_poll, name="task_poll"),
+    path("tasks/bulk", organize.tasks_bulk, name="tasks_bulk"),
+    path("tasks/<task_id:task_id>/star", organize.task_star, name="task_star"),
+    path("tasks/<task_id:task_id>/tags", organize.task_tags, name="task_tags"),
     path("s/<slug:slug>/", sets.set_detail, name="set_detail"),
     path("s/<slug:slug>/rename", sets.set_rename, name="set_rename"),
     path("s/<slug:slug>/delete", sets.set_delete, name="set_delete"),
+    path("s/<slug:slug>/restore", sets.set_restore, name="set_restore"),
+    path("s/<slug:slug>/add", sets.set_add, name="set_add"),
     path("s/<slug:slug>/export.<str:fmt>", exports.set_export, name="set_export"),
     path("s/<slug:slug>/images.zip", exports.set_zip, name="set_zip"),
     path("tasks/export.<str:fmt>", exports.archive_export, name="archive_export"),

@@ -18,7 +18,8 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from tasks_app.models import Task, TaskSet
+from tasks_app.models import Star, Task, TaskSet, TaskTag
+from tasks_app.organize.tags import tag_key
 
 PAGE_SIZE = 48
 
@@ -40,6 +41,8 @@ class ArchiveFilters:
     set_slug: str = ""
     pressed_by: str = ""
     q: str = ""
+    starred: bool = False  # starred by the person looking
+    tag: str = ""
 
     @property
     def any(self) -> bool:
@@ -52,6 +55,8 @@ class ArchiveFilters:
                 self.set_slug,
                 self.pressed_by,
                 self.q,
+                self.starred,
+                self.tag,
             )
         )
 
@@ -62,9 +67,16 @@ class ArchivePage:
     next_cursor: str = ""
 
 
-def archive_tasks(*, filters: ArchiveFilters) -> QuerySet[Task]:
-    """Every task matching the filters, newest first (what the archive and its exports read)."""
+def archive_tasks(*, filters: ArchiveFilters, user=None) -> QuerySet[Task]:
+    """Every task matching the filters, newest first (what the archive and its exports read).
+    `user`: whose stars "starred" means."""
     tasks = Task.objects.all()
+    if filters.starred:
+        tasks = (
+            tasks.filter(pk__in=Star.objects.filter(user=user).values("task_id")) if user else tasks.none()
+        )
+    if filters.tag:
+        tasks = tasks.filter(pk__in=TaskTag.objects.filter(tag__key=tag_key(filters.tag)).values("task_id"))
     if filters.status:
         tasks = tasks.filter(status=filters.status.upper())
     if filters.action:
@@ -76,16 +88,23 @@ def archive_tasks(*, filters: ArchiveFilters) -> QuerySet[Task]:
     if filters.pressed_by:
         tasks = tasks.filter(pressed_by__username=filters.pressed_by)
     if filters.set_slug:
-        ids = TaskSet.objects.filter(slug=filters.set_slug).values_list("ids", flat=True).first() or []
+        ids = (
+            TaskSet.objects.filter(slug=filters.set_slug, deleted_at__isnull=True)
+            .values_list("ids", flat=True)
+            .first()
+            or []
+        )
         tasks = tasks.filter(pk__in=ids)
     if filters.q:
         tasks = tasks.filter(_search(filters.q))
     return tasks.order_by("-first_seen", "-id")
 
 
-def archive_page(*, filters: ArchiveFilters, before: str = "", size: int = PAGE_SIZE) -> ArchivePage:
+def archive_page(
+    *, filters: ArchiveFilters, user=None, before: str = "", size: int = PAGE_SIZE
+) -> ArchivePage:
     """One page of the archive: `size` tasks older than the cursor, and the next page's cursor."""
-    tasks = archive_tasks(filters=filters)
+    tasks = archive_tasks(filters=filters, user=user)
     cursor = decode_cursor(before)
     if cursor is not None:
         seen, task_id = cursor

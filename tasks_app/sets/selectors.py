@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from tasks_app.models import Task, TaskSet
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from tasks_app.models import SetVisit, Task, TaskSet
+
+
+def _kept() -> Q:
+    """Not deleted, or deleted less than MJ_SET_PURGE_DAYS ago (not purged yet)."""
+    cutoff = timezone.now() - timedelta(days=settings.MJ_SET_PURGE_DAYS)
+    return Q(deleted_at__isnull=True) | Q(deleted_at__gte=cutoff)
 
 
 def set_by_slug(*, slug: str) -> TaskSet | None:
-    return TaskSet.objects.filter(slug=slug).first()
+    """A set that is not deleted (what exports, filters and edits act on)."""
+    return TaskSet.objects.filter(slug=slug, deleted_at__isnull=True).first()
+
+
+def set_by_slug_any(*, slug: str) -> TaskSet | None:
+    """A set, deleted or not (its page says "deleted, restore"); purged ones are gone."""
+    return TaskSet.objects.filter(_kept(), slug=slug).select_related("deleted_by").first()
 
 
 # How many generations of button children a set's page follows (a chain of
@@ -47,7 +65,33 @@ def set_task_ids(*, task_set: TaskSet) -> list[str]:
 
 
 def sets_recent(*, user, limit: int = 10) -> list[TaskSet]:
-    return list(TaskSet.objects.filter(created_by=user).order_by("-created")[:limit])
+    """The person's recent sets: those they made and those they opened (a teammate's
+    link too), by the later of made and last opened, newest first. Two queries."""
+    visits = {
+        visit.task_set_id: visit
+        for visit in SetVisit.objects.filter(user=user, task_set__deleted_at__isnull=True)
+        .select_related("task_set__created_by")
+        .order_by("-visited")[:limit]
+    }
+    own = TaskSet.objects.filter(created_by=user, deleted_at__isnull=True).order_by("-created")[:limit]
+    found = {task_set.pk: task_set for task_set in own}
+    for visit in visits.values():
+        found.setdefault(visit.task_set_id, visit.task_set)
+
+    def last_seen(task_set: TaskSet):
+        visit = visits.get(task_set.pk)
+        return max(task_set.created, visit.visited) if visit else task_set.created
+
+    return sorted(found.values(), key=last_seen, reverse=True)[:limit]
+
+
+def sets_deleted(*, user, limit: int = 10) -> list[TaskSet]:
+    """The person's sets deleted and not purged yet, newest deletion first: home offers their restore."""
+    return list(
+        TaskSet.objects.filter(_kept(), created_by=user, deleted_at__isnull=False).order_by("-deleted_at")[
+            :limit
+        ]
+    )
 
 
 def tasks_of_sets(*, sets: list[TaskSet], limit: int = 24) -> list[Task]:

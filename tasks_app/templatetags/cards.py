@@ -15,6 +15,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from tasks_app.organize.selectors import cards_mark, is_marked
+
 register = template.Library()
 logger = logging.getLogger(__name__)
 
@@ -26,6 +28,10 @@ def card(context, task=None, oob: bool = False) -> str:
     task = context.get("task") if task is None else task
     with context.push(task=task, card_oob=oob):
         try:
+            if task is not None and not is_marked(task):
+                # A card no one marked with the rest (a poll answer, a press's child): its own two queries.
+                request = context.get("request")
+                cards_mark(tasks=[task], user=getattr(request, "user", None))
             return context.template.engine.get_template(CARD).render(context)
         except Exception:
             task_id = str(getattr(task, "pk", "") or "")

@@ -19,22 +19,22 @@ CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; ch
 @require_GET
 def archive_export(request: HtmxHttpRequest, fmt: str) -> StreamingHttpResponse:
     filters = ArchiveFilterForm(request.GET).filters()
-    tasks = exports.tasks_of_queryset(gallery.archive_tasks(filters=filters))
-    return _stream(tasks, fmt, "mjdash-tasks")
+    tasks = exports.tasks_of_queryset(gallery.archive_tasks(filters=filters, user=request.user))
+    return stream_response(tasks, fmt, "mjdash-tasks")
 
 
 @require_GET
 def set_export(request: HtmxHttpRequest, slug: str, fmt: str) -> StreamingHttpResponse:
     task_set = _set(slug)
     ids = set_selectors.set_task_ids(task_set=task_set)  # with the tasks its buttons started
-    return _stream(exports.tasks_of_ids(ids), fmt, _set_file_stem(task_set))
+    return stream_response(exports.tasks_of_ids(ids), fmt, _set_file_stem(task_set))
 
 
 @require_GET
 def task_export(request: HtmxHttpRequest, task_id: str, fmt: str) -> StreamingHttpResponse:
     if not Task.objects.filter(pk=task_id).exists():
         raise Http404(task_id)
-    return _stream(exports.tasks_of_ids([task_id]), fmt, task_id)
+    return stream_response(exports.tasks_of_ids([task_id]), fmt, task_id)
 
 
 @require_GET
@@ -58,7 +58,8 @@ def _set_file_stem(task_set: TaskSet) -> str:
     return slugify(task_set.name)[:60].strip("-") or task_set.slug
 
 
-def _stream(tasks: Iterable[Task], fmt: str, stem: str) -> StreamingHttpResponse:
+def stream_response(tasks: Iterable[Task], fmt: str, stem: str) -> StreamingHttpResponse:
+    """The tasks as a CSV or JSON download named `stem`.`fmt`, streamed."""
     if fmt not in CONTENT_TYPES:
         raise Http404(fmt)
     body: Iterator[str] = exports.csv_stream(tasks) if fmt == "csv" else exports.json_stream(tasks)

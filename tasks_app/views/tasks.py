@@ -15,6 +15,8 @@ from tasks_app import relay, selectors, services
 from tasks_app.forms import ArchiveFilterForm, PasteForm
 from tasks_app.gallery import selectors as gallery
 from tasks_app.ids import ParsedIds
+from tasks_app.organize import selectors as organize
+from tasks_app.organize.selectors import cards_mark
 from tasks_app.sets import selectors as set_selectors
 from tasks_app.sets import services as set_services
 from tasks_app.views.http import HtmxHttpRequest, back, go
@@ -28,7 +30,13 @@ RECENT_SETS = 10
 def home(request: HtmxHttpRequest) -> HttpResponse:
     recent_sets = set_selectors.sets_recent(user=request.user, limit=RECENT_SETS)
     recent = set_selectors.tasks_of_sets(sets=recent_sets, limit=settings.MJ_RECENT_TASKS)
-    context = {"form": PasteForm(), "recent": recent, "recent_sets": recent_sets}
+    cards_mark(tasks=recent, user=request.user)
+    context = {
+        "form": PasteForm(),
+        "recent": recent,
+        "recent_sets": recent_sets,
+        "deleted_sets": set_selectors.sets_deleted(user=request.user),
+    }
     return render(request, "tasks/home.html", context)
 
 
@@ -53,6 +61,7 @@ def task_list(request: HtmxHttpRequest) -> HttpResponse:
         return redirect(canonical)
     set_services.set_save(user=request.user, ids=parsed.ids)  # for the home page's recent sets
     lookup = services.task_lookup(ids=parsed.ids)
+    cards_mark(tasks=lookup.tasks, user=request.user)
     context = {
         "form": PasteForm(initial={"ids": "\n".join(parsed.ids)}),
         "lookup": lookup,
@@ -77,12 +86,14 @@ def detail_render(request, task, *, task_id: str, lookup=None, status: int = 200
     """The detail page of a task already read (a MODAL form sent back with its error uses it too)."""
     children = selectors.task_children(task=task) if task else []
     relatives = selectors.task_relatives(task=task) if task else []
+    cards_mark(tasks=[task, *children], user=request.user)
     context = {
         "task": task,
         "task_id": task_id,
         "lookup": lookup,
         "children": children,
         "relatives": relatives,
+        "tag_counts": organize.tag_counts() if task else [],
     }
     return render(request, "tasks/detail.html", {**context, **extra}, status=status)
 
@@ -99,6 +110,7 @@ def task_poll(request: HtmxHttpRequest) -> HttpResponse:
     seen = _seen(data.get("ids", ""))
     poll = services.task_poll(seen=seen, failures=_small_int(data.get("failures")))
     main_id = data.get("main", "")
+    cards_mark(tasks=poll.changed, user=request.user)
     context = {
         "poll": poll,
         "lookup": poll.lookup,
@@ -134,9 +146,11 @@ def task_list_url(ids: list[str]) -> str:
 
 def _archive(request: HtmxHttpRequest) -> HttpResponse:
     """Every task the dashboard has seen, newest first, filtered by the URL, by keyset pages."""
-    form = ArchiveFilterForm(request.GET)
+    facets = organize.archive_facets(user=request.user)
+    form = ArchiveFilterForm(request.GET, facets=facets)
     filters = form.filters()
-    page = gallery.archive_page(filters=filters, before=request.GET.get("before", ""))
+    page = gallery.archive_page(filters=filters, user=request.user, before=request.GET.get("before", ""))
+    cards_mark(tasks=page.tasks, user=request.user)
     query = request.GET.copy()
     query.pop("before", None)
     context = {
@@ -146,6 +160,8 @@ def _archive(request: HtmxHttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "next_query": _with(query, before=page.next_cursor) if page.next_cursor else "",
         "is_later_page": bool(request.GET.get("before")),
+        "selectable": True,
+        "own_sets": facets.own_sets,
     }
     return render(request, "tasks/archive.html", context)
 

@@ -90,8 +90,9 @@ def test_another_user_sees_the_set_but_only_its_maker_may_rename_or_delete_it(lo
     logged_in.post(f"/s/{slug}/rename", {"name": "Harbour shots"})
     assert "Harbour shots" in logged_in.get(url).content.decode()
     assert logged_in.post(f"/s/{slug}/delete").status_code == 302
-    assert not TaskSet.objects.exists()
-    assert logged_in.get(url).status_code == 404
+    # Deleted softly: the link says so (and offers a restore) until it is purged.
+    assert TaskSet.objects.get().deleted_at is not None
+    assert logged_in.get(url).status_code == 410
 
 
 def test_an_unknown_slug_is_404(logged_in):
