@@ -388,11 +388,13 @@ def task_image_retry(*, task_id: str) -> None:
     image_jobs.images_archive_soon(tasks=lookup.tasks)
 
 
-def tasks_unknown(*, ids: list[str]) -> list[str]:
-    """Which of these IDs the relay does not know. Those the cache lacks are asked
-    (in batches, and stored when found); [] when the relay could not be asked."""
+def tasks_unknown(*, ids: list[str], asked: list[str]) -> list[str]:
+    """Which of `ids`, past those just `asked`, the relay does not know. Those the
+    cache lacks are asked (in batches, and stored when found); [] when the relay
+    could not be asked. One query when the cache holds them all, at any size."""
     have = set(Task.objects.filter(pk__in=ids).values_list("pk", flat=True))
-    missing = [task_id for task_id in ids if task_id not in have]
+    done = set(asked)
+    missing = [task_id for task_id in ids if task_id not in have and task_id not in done]
     if not missing:
         return []
     return task_lookup(ids=missing).not_found

@@ -63,8 +63,7 @@ def set_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         return render(request, "tasks/list.html#page", context)
     if lookup.error is None:
         # Every ID the relay does not know, not only those of the cards shown.
-        on_page = set(shown)
-        lookup.not_found += services.tasks_unknown(ids=[i for i in ids if i not in on_page])
+        lookup.not_found += services.tasks_unknown(ids=ids, asked=shown)
     set_services.set_visit(user=request.user, task_set=task_set)
     set_services.set_name_default(task_set=task_set, tasks=lookup.tasks)
     is_owner = task_set.created_by_id == request.user.pk
