@@ -2,6 +2,7 @@
 
 from django import forms
 from django.conf import settings
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from tasks_app.gallery.selectors import ArchiveFilters
@@ -88,7 +89,9 @@ class ArchiveFilterForm(forms.Form):
         counted = "%s (%d)"
         self._choices("tag", [(name, counted % (name, n)) for name, n in facets.tags])
         self._choices("pressed_by", [(name, counted % (name, n)) for name, n in facets.people])
-        self._choices("set", [(slug, counted % (title, n)) for slug, title, n in facets.sets])
+        self._choices(
+            "set", [(slug, counted % (Truncator(title).chars(40), n)) for slug, title, n in facets.sets]
+        )
 
     def _choices(self, name: str, choices: list[tuple[str, str]]) -> None:
         current = self.data.get(name, "") if self.is_bound else ""

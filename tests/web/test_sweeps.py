@@ -34,6 +34,7 @@ LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
 def test_the_sweep_covers_every_view_of_the_project_and_the_admin():
     names = {route.name for route in ROUTES}
     assert {"home", "task_modal", "task_cancel", "task_image", "admin:index"} <= names
+    assert {"task_star", "task_tags", "tasks_bulk", "set_add", "set_restore"} <= names
     assert names >= PUBLIC | CSRF_EXEMPT
     assert len(ROUTES) > 50
 
