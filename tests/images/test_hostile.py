@@ -12,7 +12,8 @@ from django_tasks_db.models import DBTaskResult
 from tasks_app import services
 from tasks_app.models import TaskImage
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real worker processes on a shared machine: more than the suite's usual time limit.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
 # A db_worker is about 70 MB before its first job; one ordinary picture decoded
 # adds a few tens. Decoding the 88-megapixel bomb took a worker to 893 MB.

@@ -10,7 +10,8 @@ from django_tasks_db.models import DBTaskResult
 from tasks_app import services
 from tasks_app.models import TaskImage
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real worker processes on a shared machine: more than the suite's usual time limit.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
 UPSCALES, GRIDS = 18, 2  # 20 tasks: 18 + 2 x 5 = 28 images, 20 of them with renditions
 
