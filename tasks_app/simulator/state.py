@@ -18,6 +18,8 @@ FAULT_KINDS = frozenset(
         "500",
         "502html",
         "timeout",
+        "reset",
+        "echo_key",
         "not_json",
         "object",
         "partial",

@@ -28,6 +28,11 @@ PUBLIC = {
 }
 # Refuses a missing CSRF token by its own check (the token in its path), not Django's.
 CSRF_EXEMPT = {"notify_hook"}
+# POSTs that make the relay act for the user: a press and a MODAL form start a job the
+# relay bills, a cancel stops one. Only a user who may press reaches them; the sweep
+# below proves no other route makes such a call.
+PAID = {"task_action", "task_modal", "task_cancel"}
+PAID_CALLS = ("imagine", "action", "modal", "cancel")
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
 
 
@@ -91,6 +96,57 @@ def test_every_route_refuses_a_post_without_a_csrf_token(admin_client_enforcing_
     assert response.status_code == 403
     assert b"CSRF verification failed" in response.content
     assert sum(simulator.calls.values()) == 0
+
+
+def _pressable_task():
+    """One task every paid route can act on: waiting in MODAL (a form to send, a
+    job to cancel), with a button to press."""
+    task = Task.objects.create(id=TASK_ID, status="MODAL", action="CUSTOM_ZOOM", prompt="x")
+    task.buttons = [{"customId": "MJ::JOB::upsample::1::abc", "label": "U1"}]
+    task.save()
+    return {"custom_id": "MJ::JOB::upsample::1::abc", "prompt": "x", "zoom": "1.5"}
+
+
+def _paid_calls(simulator) -> int:
+    return sum(simulator.calls[name] for name in PAID_CALLS)
+
+
+@pytest.fixture(params=["no permission", "every permission but pressing"])
+def non_presser(request, client, django_user_model):
+    """A logged-in user who may not press: with no permission at all, or with every
+    other permission of the app (a check on the wrong one would let this user through)."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("bob", password="bob-pass-123")
+    if request.param != "no permission":
+        others = Permission.objects.filter(content_type__app_label="tasks_app").exclude(codename="press_button")
+        user.user_permissions.set(others)
+        assert others.exists()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
+def test_no_post_anywhere_makes_the_relay_act_for_a_user_who_may_not_press(non_presser, simulator, route):
+    data = _pressable_task()
+
+    response = non_presser.post(route.path, data)
+
+    assert _paid_calls(simulator) == 0
+    if route.name in PAID:
+        assert response.status_code == 403
+        assert "may not press" in response.content.decode()
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
+def test_the_routes_that_make_the_relay_act_are_exactly_the_paid_ones(admin_client, simulator, route):
+    """With the permission the same posts do reach the relay: the sweep above is not
+    vacuous, and a new route that reaches it must join PAID."""
+    data = _pressable_task()
+
+    admin_client.post(route.path, data)
+
+    assert (_paid_calls(simulator) > 0) == (route.name in PAID), dict(simulator.calls)
 
 
 # ---- the relay: a final status is final; the key goes in the one header
