@@ -146,7 +146,7 @@ def _fault_reply(sim: Simulator, fault: Fault) -> Reply | None:
     if kind == "reset":  # the request was read, then the connection dropped: no answer at all
         return None
     if kind == "echo_key":  # a careless relay's error page quotes the credential it was sent
-        return text_reply(f"upstream error: token Bearer {sim.api_key} rejected by the pool", 502)
+        return text_reply(f"upstream error: token Bearer {sim.api_key} rejected by the pool", 400)
     if kind == "401":
         return json_reply({"error": "invalid api key"}, 401)
     if kind == "403":

@@ -53,3 +53,36 @@ def test_a_relay_echoing_the_key_in_a_task_stores_and_shows_none_of_it(logged_in
     squeezed = "".join(c for c in stored + page if c.isalnum()).lower()
     assert "9f3c1b7e" not in squeezed
     assert task.prompt == "a bearer of gifts" and task.fail_reason == f"invalid api key {REDACTED}"
+
+
+def _squeezed(text: str) -> str:
+    return "".join(c for c in text if c.isalnum()).lower()
+
+
+@pytest.mark.django_db
+def test_a_relay_error_body_echoing_the_key_reaches_no_page(logged_in, simulator, settings):
+    task_id = "1743326750000778"
+    simulator.set_fault("echo_key", times=10, routes=("list",))  # every retry too
+
+    page = logged_in.get("/tasks/", {"ids": task_id}, follow=True).content.decode()
+
+    assert "rejected by the pool" in page  # the relay's words are shown...
+    assert REDACTED in page and "9f3c1b7e" not in _squeezed(page)  # ...without the key
+
+
+@pytest.mark.django_db
+def test_a_press_whose_error_body_echoes_the_key_stores_and_shows_none_of_it(client, simulator, admin_user):
+    from tasks_app.models import Press
+
+    task_id = simulator.add_task(run=0.0)
+    simulator.clock.advance(60)
+    services.task_lookup(ids=[task_id])
+    custom_id = Task.objects.get(pk=task_id).buttons[0]["customId"]
+    simulator.set_fault("echo_key", times=10, routes=("action",))
+    client.force_login(admin_user)
+
+    page = client.post(f"/tasks/{task_id}/action", {"custom_id": custom_id}, follow=True).content.decode()
+
+    message = Press.objects.get(task_id=task_id).message
+    assert "rejected by the pool" in message and REDACTED in message
+    assert "9f3c1b7e" not in _squeezed(message + page)
