@@ -115,6 +115,28 @@ def test_a_press_that_timed_out_after_the_relay_accepted_is_adopted_not_sent_aga
     assert simulator.calls["action"] == 1 and len(_relay_children(simulator, grid)) == 1
 
 
+def test_a_maybe_sent_press_long_overdue_is_reconciled_when_pressed_again_never_resent(
+    presser, simulator, settings
+):
+    settings.MJ_READ_TIMEOUT = 0.3
+    grid = _finished(simulator)
+    simulator.after_submit.append(lambda route, body: time.sleep(1.0))
+    _press(presser, grid)
+    simulator.after_submit.clear()
+    press = Press.objects.get(task_id=grid)
+    assert press.state == Press.State.PENDING and press.marker
+    # Hours later: past the double-press window, the pending limit and the longest submit.
+    Press.objects.filter(pk=press.pk).update(
+        created=F("created") - timedelta(hours=1), sent=F("sent") - timedelta(hours=1)
+    )
+
+    _press(presser, grid)
+
+    press.refresh_from_db()
+    assert simulator.calls["action"] == 1 and len(_relay_children(simulator, grid)) == 1
+    assert press.state == Press.State.DONE and "received this press" in press.message
+
+
 def test_a_child_already_stored_with_the_marker_is_adopted_when_the_press_is_reconciled(
     presser, simulator, settings
 ):

@@ -44,6 +44,32 @@ def test_a_set_exports_as_csv_in_set_order_with_formulas_neutralised(logged_in, 
     assert rows[0]["prompt"] == "'-rm" and rows[0]["fail_reason"] == "'\tbanned"
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"], ids=repr)
+def test_a_cell_starting_with_each_formula_character_is_escaped(logged_in, user, jobs_held, start):
+    text = f"{start}SUM(A1:A9) a calm sea"
+    services.task_store(
+        records=[TaskRecord(id="1764000000000004", status="FAILURE", prompt=text, fail_reason=text)]
+    )
+    _set(user, ["1764000000000004"])
+
+    [row] = csv.DictReader(io.StringIO(_body(logged_in.get("/s/exp0rtslug/export.csv")).decode(), newline=""))
+
+    assert row["prompt"] == row["fail_reason"] == "'" + text
+
+
+def test_a_cell_starting_with_anything_else_is_left_as_written(logged_in, user, jobs_held):
+    texts = ["a calm sea", " =not a formula", "'quoted", "1+1", "#hash", "中文 = text"]
+    ids = [f"17640000000001{n:02d}" for n in range(len(texts))]
+    services.task_store(
+        records=[TaskRecord(id=i, status="SUCCESS", prompt=t) for i, t in zip(ids, texts, strict=True)]
+    )
+    _set(user, ids)
+
+    rows = list(csv.DictReader(io.StringIO(_body(logged_in.get("/s/exp0rtslug/export.csv")).decode())))
+
+    assert [row["prompt"] for row in rows] == texts
+
+
 def test_a_set_exports_as_json_of_the_raw_payloads(logged_in, user, jobs_held):
     raw = {"id": "1764000000000011", "status": "SUCCESS", "botType": "MID_JOURNEY", "extra": {"a": 1}}
     services.task_store(records=[TaskRecord(id="1764000000000011", status="SUCCESS", raw=raw)])

@@ -202,3 +202,29 @@ def test_a_flood_of_pushes_about_a_running_task_queues_at_most_one_tick(client, 
     assert Task.objects.get(pk=task_id).last_fetched is None  # due in the next tick
     writes = [q["sql"] for q in later.captured_queries if q["sql"].startswith(("UPDATE", "INSERT"))]
     assert writes == []  # already due: the later pushes rewrite nothing
+@pytest.mark.django_db(transaction=True)
+def test_with_a_real_worker_a_push_makes_the_task_due_and_the_workers_tick_asks_for_it(
+    client, hook, simulator, settings, workers
+):
+    """The immediate backend asks the relay inside the push; production has workers,
+    and there a push only marks the task due for their next batched tick."""
+    import time
+
+    settings.MJ_FRESHNESS_SECONDS = 3600  # without the push, nothing would ask again for an hour
+    task_id = simulator.add_task(queued=0.0, run=100.0)
+    simulator.clock.advance(10)
+    services.task_lookup(ids=[task_id])
+    before = Task.objects.get(id=task_id).progress
+    workers.start(1)
+    simulator.clock.advance(30)
+    simulator.reset_counters()
+
+    response = _post(client, hook, {"id": task_id, "status": "IN_PROGRESS"})
+
+    assert response.json() == {"confirming": [task_id]}
+    assert simulator.calls["list"] == 0  # not inside the push's request
+    deadline = time.monotonic() + 60
+    while Task.objects.get(id=task_id).progress == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert Task.objects.get(id=task_id).progress > before, "the worker never asked for the pushed task"
+    assert simulator.calls["list"] >= 1

@@ -190,14 +190,28 @@ def _pressable(simulator):
     return parent, next(b for b in record.buttons if b.label == "U1").custom_id
 
 
-@pytest.mark.parametrize("fault", ["500", "timeout"])
-def test_a_paid_submit_is_never_sent_twice_after_it_may_have_arrived(simulator, settings, fault):
+@pytest.mark.parametrize("fault", ["500", "502html", "timeout", "reset"])
+@pytest.mark.parametrize("route", ["action", "modal"])
+def test_a_paid_submit_is_never_sent_twice_after_it_may_have_arrived(simulator, settings, fault, route):
     settings.MJ_RETRIES = 2
     parent, custom_id = _pressable(simulator)
-    simulator.set_fault(fault, times=3, routes=("action",))
-    with pytest.raises(UpstreamDown):
-        relay.submit_action(parent, custom_id)
-    assert simulator.calls["action"] == 1
+    simulator.set_fault(fault, times=3, routes=(route,))
+    with pytest.raises(UpstreamDown) as failed:
+        if route == "action":
+            relay.submit_action(parent, custom_id)
+        else:
+            relay.submit_modal(parent, prompt="a calmer sea")
+    assert simulator.calls[route] == 1
+    assert failed.value.maybe_sent  # so the press is reconciled, not failed and pressed again
+
+
+def test_a_read_is_tried_again_after_the_same_failures(simulator, settings):
+    """The neighbour: what a paid submit must not do, a free read does."""
+    settings.MJ_RETRIES = 2
+    parent = simulator.add_task(run=0.0)
+    simulator.set_fault("reset", times=2, routes=("list",))
+    assert [record.id for record in relay.list_by_condition([parent])] == [parent]
+    assert simulator.calls["list"] == 3
 
 
 def test_numbers_too_large_for_an_int_degrade_to_zero():
