@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 PY := .venv/bin/python
 
-.PHONY: run test setup lint format prod bench screenshots
+.PHONY: run test setup lint format prod bench screenshots mutants
 
 run:  ## the dashboard on http://127.0.0.1:8000, or $PORT (demo mode unless MJ_API_BASE is set)
 	scripts/setup
@@ -29,3 +29,6 @@ bench:  ## the benchmark table of BENCHMARKS.md against the simulator (prints, n
 
 screenshots:  ## docs/screenshots/desktop.png and phone.png from a real demo in Chromium (README)
 	$(PY) scripts/screenshots
+
+mutants:  ## plant each known bug, run the tests that guard it, put it back; a caught/not table (minutes; not in CI)
+	$(PY) scripts/mutants
