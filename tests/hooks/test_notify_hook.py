@@ -202,6 +202,8 @@ def test_a_flood_of_pushes_about_a_running_task_queues_at_most_one_tick(client, 
     assert Task.objects.get(pk=task_id).last_fetched is None  # due in the next tick
     writes = [q["sql"] for q in later.captured_queries if q["sql"].startswith(("UPDATE", "INSERT"))]
     assert writes == []  # already due: the later pushes rewrite nothing
+
+
 @pytest.mark.django_db(transaction=True)
 def test_with_a_real_worker_a_push_makes_the_task_due_and_the_workers_tick_asks_for_it(
     client, hook, simulator, settings, workers

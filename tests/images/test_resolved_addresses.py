@@ -104,9 +104,8 @@ def test_a_host_with_one_private_address_among_public_ones_is_refused_before_con
     addresses = [private, "127.0.0.1"] if private_first else ["127.0.0.1", private]
     connects = resolves(*addresses)
 
-    with pytest.raises(ImageRefused) as refused:
-        with fetch.download(_url(origin)):
-            pass
+    with pytest.raises(ImageRefused) as refused, fetch.download(_url(origin)):
+        pass
 
     assert refused.value.code == "address"
     assert refused.value.detail.startswith(f"{private} (")

@@ -119,7 +119,9 @@ def non_presser(request, client, django_user_model):
 
     user = django_user_model.objects.create_user("bob", password="bob-pass-123")
     if request.param != "no permission":
-        others = Permission.objects.filter(content_type__app_label="tasks_app").exclude(codename="press_button")
+        others = Permission.objects.filter(content_type__app_label="tasks_app").exclude(
+            codename="press_button"
+        )
         user.user_permissions.set(others)
         assert others.exists()
     client.force_login(user)
