@@ -283,6 +283,12 @@ MJ_UPLOAD_MAX_BYTES = envint("MJ_UPLOAD_MAX_BYTES", 4 * 1024 * 1024, minimum=1)
 # A press is sent by a background job; the request waits this long for its
 # answer, then answers "sent" and the page asks again until the relay answers.
 MJ_PRESS_ANSWER_SECONDS = envfloat("MJ_PRESS_ANSWER_SECONDS", 1.0, minimum=0)
+# A page about IDs never seen waits this long for the worker that looks them up,
+# then shows "looking up…" cards its poller fills in; at most MJ_LOOKUP_WAITERS
+# requests of a process wait at once (keep it below GUNICORN_THREADS), the
+# others answer at once, so a slow relay never holds every thread.
+MJ_LOOKUP_WAIT_SECONDS = envfloat("MJ_LOOKUP_WAIT_SECONDS", 1.0, minimum=0)
+MJ_LOOKUP_WAITERS = envint("MJ_LOOKUP_WAITERS", 2, minimum=1)
 # The largest request body accepted at all, refused from its declared length
 # before it is read (mjdash/middleware.py): the mask upload and a form around it.
 MJ_MAX_BODY_BYTES = envint("MJ_MAX_BODY_BYTES", MJ_MASK_MAX_BYTES + 1024 * 1024, minimum=1)

@@ -8,6 +8,8 @@ the RQ backend) so that no page waits on them and nothing waits for a page:
   sweeps images that need a job. While anything may still change, each tick
   schedules the next. One chain of ticks at a time, kept by a `Lease` row.
 - images/jobs.py: one image a job (thumbnail first, renditions later).
+- `tasks_lookup`: IDs a page has never seen, looked up once however many
+  viewers ask (lookups.py); the page waits about a second for it.
 - `press_send`: one claimed button press (or MODAL form), sent to the relay;
   the page that pressed waits about a second for it, then asks again.
 - `create_send`: the same for a job started on the Create page.
@@ -28,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.tasks import default_task_backend, task
 from django.utils import timezone
 
-from tasks_app import relay, selectors, services
+from tasks_app import lookups, relay, selectors, services
 from tasks_app.buttons import presses, reconcile
 from tasks_app.create import sending
 from tasks_app.images import archive
@@ -57,6 +59,12 @@ def follow_tick(token: str) -> dict:
     else:
         Lease.objects.filter(name=FOLLOW_LEASE, token=token).update(until=timezone.now())
     return {"asked": len(due), "images": scheduled}
+
+
+@task
+def tasks_lookup(ids: list[str], token: str, force: bool = False) -> dict:
+    """Ask the relay about IDs a page showed as "looking up…" (lookups.py), once per ID."""
+    return lookups.lookup_run(ids=ids, token=token, force=force)
 
 
 @task
@@ -89,6 +97,15 @@ def press_reconcile(press_id: int) -> str:
 def press_adopt(task_id: str, marker: str) -> str:
     """A task reported with a press's marker: the press's child, if the relay confirms."""
     return reconcile.adopt(task_id=task_id, marker=marker)
+
+
+def lookup_soon(*, ids: list[str], force: bool = False) -> list[str]:
+    """Queue one lookup of those IDs nobody is looking up already; return them."""
+    token = uuid.uuid4().hex
+    mine = lookups.leases_take(ids=ids, token=token)
+    if mine:
+        urgent(tasks_lookup).enqueue(mine, token, force)
+    return mine
 
 
 def press_adopt_soon(*, task_id: str, marker: str) -> bool:

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mjdash.cache import cache_down
-from tasks_app import jobs, relay
+from tasks_app import jobs, lookups, relay
 from tasks_app.buttons.rows import USED_STYLE
 from tasks_app.images import archive
 from tasks_app.images import jobs as image_jobs
@@ -39,6 +39,17 @@ class Lookup:
     tasks: list[Task] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
     error: UpstreamError | None = None
+    pending: list[str] = field(default_factory=list)  # being looked up by a worker (lookups.py)
+    order: list[str] = field(default_factory=list)  # the IDs asked, when there are pending ones
+
+    @property
+    def cards(self) -> list[tuple[str, Task | None]]:
+        """(id, task) in the order asked; task None while the ID is being looked up."""
+        by_id = {task.id: task for task in self.tasks}
+        if not self.pending:
+            return [(task.id, task) for task in self.tasks]
+        looking = set(self.pending)
+        return [(i, by_id.get(i)) for i in self.order if i in by_id or i in looking]
 
     @property
     def oldest_fetch(self) -> datetime | None:
@@ -95,7 +106,7 @@ def task_lookup(*, ids: list[str], force: bool = False) -> Lookup:
             cached.update(stored)
     if lookup.error is None and any(not task.is_final for task in cached.values()):
         # Someone else asked for us this window; if that failed, say so too.
-        lookup.error = _recent_error()
+        lookup.error = recent_error()
     lookup.tasks = [cached[i] for i in ids if i in cached]
     if lookup.error is None:
         lookup.not_found = [i for i in ids if i not in cached]
@@ -176,11 +187,14 @@ def _store(records: list[TaskRecord]) -> tuple[list[str], dict[str, Task]]:
 
 
 def task_poll(*, seen: dict[str, str], failures: int = 0) -> Poll:
-    """One tick of a page's poller: refresh what is due, return only what the page lacks.
+    """One tick of a page's poller: what the workers stored since, only what the page lacks.
+
+    It waits on nothing: IDs still unknown get a lookup job if none is in
+    flight (lookups.py), unfinished tasks are followed by the workers' ticks.
 
     `seen` maps each unfinished ID on the page to the card stamp it shows.
     """
-    lookup = task_lookup(ids=list(seen))
+    lookup = lookups.task_view(ids=list(seen), wait=0)
     stamps = {task.id: _stamp(task) for task in lookup.tasks}
     changed = [task for task in lookup.tasks if stamps[task.id] != seen[task.id]]
     live = [task for task in lookup.tasks if stamps[task.id] and task.is_live]
@@ -298,7 +312,7 @@ def _fresh_key(task_id: str) -> str:
     return f"mjdash:fresh:{task_id}"
 
 
-def _recent_error() -> UpstreamError | None:
+def recent_error() -> UpstreamError | None:
     found = cache.get(ERROR_KEY)
     if not found:
         return None
@@ -391,10 +405,12 @@ def task_image_retry(*, task_id: str) -> None:
 def tasks_unknown(*, ids: list[str], asked: list[str]) -> list[str]:
     """Which of `ids`, past those just `asked`, the relay does not know. Those the
     cache lacks are asked (in batches, and stored when found); [] when the relay
-    could not be asked. One query when the cache holds them all, at any size."""
+    could not be asked. One query when the cache holds them all, at any size.
+    Asked by a lookup job like a page's (lookups.py): the request waits for none,
+    and IDs a job found unknown earlier are reported."""
     have = set(Task.objects.filter(pk__in=ids).values_list("pk", flat=True))
     done = set(asked)
     missing = [task_id for task_id in ids if task_id not in have and task_id not in done]
     if not missing:
         return []
-    return task_lookup(ids=missing).not_found
+    return lookups.task_view(ids=missing, wait=0).not_found

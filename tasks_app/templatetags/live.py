@@ -23,11 +23,13 @@ class Poller:
 
 
 @register.simple_tag(takes_context=True)
-def poller(context, tasks=(), *, main=None, failures=0, interval=None):
+def poller(context, tasks=(), *, main=None, main_id="", pending=(), failures=0, interval=None):
     """The page's poller: when to ask (the page's live cards say what about).
 
-    `main` is the task a detail page is about (its live panel, not a card);
-    with nothing unfinished the poller has no time trigger, so it stays quiet.
+    `main` is the task a detail page is about (its live panel, not a card),
+    `main_id` its ID while it is being looked up; `pending` the IDs being
+    looked up. With nothing unfinished or pending the poller has no time
+    trigger, so it stays quiet.
     """
     everything = (*(tasks or ()), *([main] if main else ()))
     live = list({task.id: task for task in everything if task and _followed(task)}.values())
@@ -37,9 +39,9 @@ def poller(context, tasks=(), *, main=None, failures=0, interval=None):
     # on the page with its stamp, so an answer where nothing changed is this
     # small element and nothing else, however many cards are running.
     vals = {"failures": failures}
-    if main:
-        vals["main"] = main.id
-    state = Poller(json.dumps(vals), int(interval * 1000) if live else 0, failures)
+    if main or main_id:
+        vals["main"] = main.id if main else main_id
+    state = Poller(json.dumps(vals), int(interval * 1000) if live or pending else 0, failures)
     return render_to_string("tasks/components.html#poller", {"poller": state}, request=context.get("request"))
 
 

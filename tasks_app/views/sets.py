@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from tasks_app import services
+from tasks_app import lookups, services
 from tasks_app.forms import PasteForm, SetNameForm
 from tasks_app.models import TaskSet
 from tasks_app.organize import selectors as organize
@@ -48,7 +48,7 @@ def set_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     page = _page_number(request.GET.get("page"), len(ids))
     size = settings.MJ_SET_PAGE_CARDS
     shown = ids[(page - 1) * size : page * size]
-    lookup = services.task_lookup(ids=shown)
+    lookup = lookups.task_view(ids=shown)
     cards_mark(tasks=lookup.tasks, user=request.user)
     later = len(ids) - page * size
     context = {

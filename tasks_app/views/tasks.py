@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, push_url, reswap, retarget
 
-from tasks_app import relay, selectors, services
+from tasks_app import lookups, relay, selectors, services
 from tasks_app.forms import ArchiveFilterForm, PasteForm
 from tasks_app.gallery import selectors as gallery
 from tasks_app.ids import ParsedIds
@@ -60,7 +60,7 @@ def task_list(request: HtmxHttpRequest) -> HttpResponse:
             messages.warning(request, _paste_notice(parsed))
         return redirect(canonical)
     set_services.set_save(user=request.user, ids=parsed.ids)  # for the home page's recent sets
-    lookup = services.task_lookup(ids=parsed.ids)
+    lookup = lookups.task_view(ids=parsed.ids)
     cards_mark(tasks=lookup.tasks, user=request.user)
     context = {
         "form": PasteForm(initial={"ids": "\n".join(parsed.ids)}),
@@ -75,9 +75,9 @@ def task_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def task_detail(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
-    lookup = services.task_lookup(ids=[task_id])
+    lookup = lookups.task_view(ids=[task_id])
     task = lookup.tasks[0] if lookup.tasks else None
-    if task is None and lookup.error is None:
+    if task is None and lookup.error is None and not lookup.pending:
         raise Http404(_("The relay does not know task %(id)s.") % {"id": task_id})
     return detail_render(request, task, task_id=task_id, lookup=lookup)
 
@@ -117,10 +117,13 @@ def task_poll(request: HtmxHttpRequest) -> HttpResponse:
         "main": next((task for task in poll.lookup.tasks if task.id == main_id), None),
         "retry_in": round(poll.interval) if poll.failures else 0,
     }
-    response = render(request, "tasks/poll.html", context, status=200 if poll.live else 286)
-    if any(task.id == main_id and task.is_final for task in poll.changed):
-        # The detail page of a task that just finished: its image and buttons
-        # belong to the whole page, so reload it.
+    response = render(
+        request, "tasks/poll.html", context, status=200 if poll.live or poll.lookup.pending else 286
+    )
+    arrived = seen.get(main_id) == "" and (context["main"] or main_id in poll.lookup.not_found)
+    if arrived or any(task.id == main_id and task.is_final for task in poll.changed):
+        # The detail page of a task that just finished, or was just looked up:
+        # its image and buttons belong to the whole page, so reload it.
         response["HX-Refresh"] = "true"
     return response
 
@@ -128,7 +131,7 @@ def task_poll(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def task_refresh(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
     """Ask the relay again now, even for a final task; back to where the person was."""
-    lookup = services.task_lookup(ids=[task_id], force=True)
+    lookup = lookups.task_view(ids=[task_id], force=True)
     if request.htmx and lookup.tasks and not lookup.error:
         # The card's one form aims at its press-result slot: this answer is the whole card.
         response = render(request, "tasks/components.html#card", {"task": lookup.tasks[0], "lookup": lookup})

@@ -43,3 +43,22 @@ def test_the_language_switch_turns_the_page_chinese(browser_login):
     page.click("button[name=language][value=zh-hans]")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(page.locator("button.primary")).to_have_text("显示任务")
+
+
+def test_a_looking_up_card_is_filled_in_by_the_poller(browser_login, simulator, settings, screenshot):
+    settings.MJ_LOOKUP_WAIT_SECONDS = 0  # the page answers before the worker has looked it up...
+    settings.MJ_POLL_INTERVAL = 0.5
+    task_id = simulator.add_task(prompt="a lantern in the fog", run=1.0, queued=0.0)
+    simulator.clock.advance(120)
+    simulator.set_fault("timeout", routes="list", times=1)  # ...which takes the relay a while
+    page = browser_login(f"/tasks/?ids={task_id}")
+
+    card = page.locator(f"#task-{task_id}")
+    expect(card).to_have_class(re.compile(r"\bcard-lookup\b"))
+    expect(card).to_contain_text("looking up")
+    screenshot("lookup-looking-up")
+
+    expect(card).not_to_have_class(re.compile(r"\bcard-lookup\b"), timeout=20_000)
+    expect(card.locator(".prompt")).to_have_text("a lantern in the fog")
+    expect(card.locator(".badge")).to_have_text("Success")
+    assert simulator.calls["list"] == 2  # the slow answer and its retry, by the worker: one lookup

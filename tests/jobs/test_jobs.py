@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 from django.core.files.storage import default_storage
+from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
-from tasks_app import services
+from tasks_app import jobs, services
 from tasks_app.models import Press, Task, TaskImage
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -72,17 +73,24 @@ def test_a_hundred_tasks_finishing_at_once_are_archived_by_two_workers_one_downl
     assert TaskImage.objects.filter(task_id__in=ids).count() == 100
 
 
-def test_pages_and_thumbnails_answer_at_once_and_never_download(workers, simulator, logged_in):
+def test_pages_and_thumbnails_answer_at_once_and_never_download(workers, simulator, logged_in, settings):
+    settings.MJ_LOOKUP_WAIT_SECONDS = 0.2
     simulator.timeout_sleep = 5.0  # the image host is slow...
     simulator.set_fault("timeout", routes="image", times=50)
     task_id = simulator.add_task(prompt="slow host", action="UPSCALE", queued=0.0, run=1.0)
     simulator.clock.advance(30)  # finished before anyone looked; no worker runs yet
 
+    first = logged_in.get("/tasks/", {"ids": task_id}).content.decode()
+    assert simulator.calls["list"] == 0  # the page asked nobody: a worker will look it up
+    assert 'class="card card-lookup"' in first and f'data-poll-id="{task_id}" data-poll-stamp=""' in first
+    queued = DBTaskResult.objects.get(task_path__endswith=".tasks_lookup")
+    jobs.tasks_lookup.call(*queued.args_kwargs["args"])  # what the worker does with it
+
     page = logged_in.get("/tasks/", {"ids": task_id})
     thumb = logged_in.get(f"/tasks/{task_id}/thumb.webp")
     detail = logged_in.get(f"/tasks/{task_id}/")
 
-    assert simulator.calls["image"] == 0  # ...and no request waited for it
+    assert simulator.calls["list"] == 1 and simulator.calls["image"] == 0  # ...and no request waited for it
     assert page.status_code == 200 and "archiving the image" in page.content.decode()
     assert f'data-poll-id="{task_id}"' in page.content.decode()  # the poller will swap it in
     assert thumb.status_code == 503 and thumb["Retry-After"]
