@@ -395,9 +395,11 @@ def task_image_retry(*, task_id: str) -> None:
     """Ask the relay for the task again, then have a worker try its images again.
 
     An image URL that expired or broke is often answered re-signed by a fresh
-    fetch; an upstream failure here still lets the download be retried.
+    fetch (by a job, waited for as a page waits; an answer later than that is
+    the download job's own "expired" path); an upstream failure here still lets
+    the download be retried.
     """
-    lookup = task_lookup(ids=[task_id], force=True)
+    lookup = lookups.task_view(ids=[task_id], force=True)
     archive.image_retry_request(task_id=task_id)
     image_jobs.images_archive_soon(tasks=lookup.tasks)
 
