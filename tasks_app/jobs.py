@@ -50,7 +50,7 @@ def follow_tick(token: str) -> dict:
     """Ask the relay about every due unfinished task at once; schedule what is needed next."""
     due = selectors.tasks_to_follow()
     if due:
-        services.task_lookup(ids=due)
+        lookups.relay_note(services.task_lookup(ids=due).error)  # for pages in other processes
     for press_id in reconcile.overdue_ids():  # their senders died mid-submit
         reconcile.reconcile_press(press_id)
     scheduled = image_jobs.images_archive_soon(tasks=archive.images_due())

@@ -34,6 +34,7 @@ MISSING = "missing"  # the token of a lease whose ID the relay does not know...
 MISSING_SECONDS = 60  # ...said for this long; then it is asked again
 QUEUE_ALLOWANCE = 30  # seconds a queued lookup may wait for a worker before another viewer queues one
 STALE_LEASES = timedelta(hours=1)
+RELAY_ERROR = "relay-error"  # a Lease row while a worker's lookup failed lately (relay_note)
 WAIT_STEP = 0.05
 
 
@@ -59,7 +60,7 @@ def task_view(*, ids: list[str], wait: float | None = None, force: bool = False)
         tasks=[stored[i] for i in ids if i in stored], not_found=missing, pending=looking, order=ids
     )
     if looking or any(not task.is_final for task in lookup.tasks):
-        lookup.error = services.recent_error()  # a worker's lookup or tick failed lately
+        lookup.error = services.recent_error() or relay_error()  # a worker's lookup or tick failed lately
     return lookup
 
 
@@ -97,6 +98,7 @@ def lookup_run(*, ids: list[str], token: str, force: bool = False) -> dict:
     try:
         lookup = services.task_lookup(ids=mine, force=force)
         missing = lookup.not_found
+        relay_note(lookup.error)
     finally:
         # Stored, failed or crashed: the lease goes (a failed lookup is asked
         # again by the next page or poll); "not known" is remembered a while.
@@ -107,6 +109,32 @@ def lookup_run(*, ids: list[str], token: str, force: bool = False) -> dict:
         held.delete()
         Lease.objects.filter(name__startswith=LEASE, until__lt=timezone.now() - STALE_LEASES).delete()
     return {"asked": len(mine), "not_found": len(missing), "error": bool(lookup.error)}
+
+
+def relay_note(error) -> None:
+    """What a worker's lookup found of the relay, for every web process to show.
+
+    Kept in the database: the cache may be each process's own (local memory,
+    one `make run` server beside its worker). Its kind only; the detail stays in the log.
+    """
+    if error is None:
+        if Lease.objects.filter(name=RELAY_ERROR).exists():
+            Lease.objects.filter(name=RELAY_ERROR).delete()
+        return
+    until = timezone.now() + timedelta(seconds=settings.MJ_POLL_MAX_INTERVAL)
+    Lease.objects.update_or_create(
+        name=RELAY_ERROR, defaults={"token": type(error).__name__[:32], "until": until}
+    )
+
+
+def relay_error():
+    """The failure a worker's lookup met lately, or None."""
+    kind = (
+        Lease.objects.filter(name=RELAY_ERROR, until__gt=timezone.now())
+        .values_list("token", flat=True)
+        .first()
+    )
+    return services.error_named(kind) if kind else None
 
 
 def _wait(ids: list[str], seconds: float) -> None:

@@ -317,6 +317,11 @@ def recent_error() -> UpstreamError | None:
     if not found:
         return None
     name, detail = found
+    return error_named(name, detail)
+
+
+def error_named(name: str, detail: str = "") -> UpstreamError:
+    """An upstream error of the kind named (an UpstreamError subclass), as kept in the cache or database."""
     kind = getattr(relay, name, None)
     if not (isinstance(kind, type) and issubclass(kind, UpstreamError)):
         kind = UpstreamError

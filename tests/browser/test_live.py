@@ -44,6 +44,12 @@ def test_the_refresh_control_swaps_the_card_in_place(browser_login, simulator):
     assert answer.value.headers["hx-retarget"] == f"#task-{task_id}"  # the whole card, swapped in place
     expect(page.locator(f"#task-{task_id} .badge")).to_have_text("Success")
     expect(page.locator(f"#task-{task_id} form.buttons")).to_have_count(1)
+    # Asked by the worker's lookup job; the card's answer waited for it at most a second.
+    page.wait_for_timeout(100)
+    for _ in range(200):
+        if simulator.calls["list"]:
+            break
+        page.wait_for_timeout(100)
     assert simulator.calls["list"] == 1
     assert page.url.endswith(f"/tasks/?ids={task_id}")
 

@@ -5,6 +5,7 @@ Jobs are kept, not run (Django's dummy backend): the test runs them itself,
 when it wants, as a worker would."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -96,10 +97,16 @@ def test_a_relay_failure_frees_the_id_for_the_next_poll(logged_in, simulator, he
     logged_in.get("/tasks/", {"ids": task_id})
 
     assert _run(_lookups(held)[0])["error"] is True
+    cache.clear()  # a worker's cache is its own (local memory): the page learns it from the database
     poll = _poll(logged_in, task_id)
 
     assert poll.status_code == 200 and len(_lookups(held)) == 2  # asked again, later
     assert 'data-failures="1"' in poll.content.decode()  # and the poller backs off
+    assert "The relay is unreachable or failing" in poll.content.decode()  # the banner says why
+
+    simulator.clear_faults()
+    _run(_lookups(held)[1])
+    assert "banner-error" not in _poll(logged_in, task_id).content.decode()
 
 
 def test_a_detail_page_looked_up_reloads_itself_when_its_task_arrives(logged_in, simulator, held):
@@ -138,7 +145,7 @@ def test_only_so_many_requests_of_a_process_wait_for_a_lookup(
     finally:
         if place_taken:
             places.release()
-    waits = [q for q in queries.captured_queries if "tasks_app_lease" in q["sql"] and "LIMIT 1" in q["sql"]]
+    waits = [q for q in queries.captured_queries if "'missing'" in q["sql"] and "LIMIT 1" in q["sql"]]
 
     assert LOOKING_UP in page.content.decode()
     assert (len(waits) == 0) if place_taken else (len(waits) >= 2)  # it looked again and again
