@@ -201,7 +201,7 @@ def test_a_flood_of_pushes_about_a_running_task_queues_at_most_one_tick(client, 
     assert queue_table.count() <= 1  # the one chain of follow ticks
     assert Task.objects.get(pk=task_id).last_fetched is None  # due in the next tick
     writes = [q["sql"] for q in later.captured_queries if q["sql"].startswith(("UPDATE", "INSERT"))]
-    assert writes == []  # already due: the later pushes rewrite nothing
+    assert [sql for sql in writes if '"tasks_app_task"' in sql] == []  # already due: rewritten by none
 
 
 @pytest.mark.django_db(transaction=True)
