@@ -90,7 +90,9 @@ def create_status(request: HtmxHttpRequest, press_id: int) -> HttpResponse:
         outcome = services.create_status(user=request.user, press_id=press_id)
     except buttons.PressRefused as refused:
         return render(request, RESULT, {"error": refused.message}, status=refused.status)
-    return render(request, "create/page.html#pending_item", {"outcome": outcome, "press_id": press_id})
+    # A card's "Run again" line asks in=card; the Create page's pending list otherwise.
+    template = RESULT if request.GET.get("in") == "card" else "create/page.html#pending_item"
+    return render(request, template, {"outcome": outcome, "press_id": press_id})
 
 
 @require_POST

@@ -1,0 +1,205 @@
+"""The Create page in a real Chromium against the simulator, with a real worker:
+each kind end to end (submit, live card, finished result) at 1440x900 and
+390x844 in English and Chinese; a double submit; a banned prompt; uploads
+refused before anything is sent; reuse from history, a card and the controls."""
+
+import io
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from tasks_app.models import Task
+from tests.browser.fit import misfits
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+LANGUAGES = {"en": "en-US,en", "zh": "zh-CN,zh"}
+SLOW = 30_000  # a worker sends, follows and archives on a small shared machine
+
+
+@pytest.fixture
+def alice_may_press(user):
+    user.is_staff = True
+    user.save()
+
+
+def image(color="red", size=(64, 48), fmt="PNG"):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def files(*colors):
+    """Pictures as a browser picks them."""
+    return [{"name": f"{color}.png", "mimeType": "image/png", "buffer": image(color)} for color in colors]
+
+
+def open_create(page, browser_login, *, size="desktop", lang="en", path="/create/"):
+    page.set_viewport_size(SIZES[size])
+    page.context.set_extra_http_headers({"Accept-Language": LANGUAGES[lang]})
+    browser_login(path)
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans" if lang == "zh" else "en")
+    return page
+
+
+def submit(page):
+    with page.expect_navigation():
+        page.locator("button.create-submit").click()
+
+
+def card_of(page, kind: str):
+    task = Task.objects.filter(pressed_custom_id=f"create:{kind}").order_by("-first_seen").first()
+    assert task is not None, f"no {kind} task was created"
+    return task, page.locator(f"#task-{task.id}")
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+@pytest.mark.parametrize("size", list(SIZES))
+def test_each_kind_goes_from_submit_to_a_live_card_to_its_result(
+    alice_may_press, page, browser_login, simulator, live_server, screenshot, size, lang
+):
+    open_create(page, browser_login, size=size, lang=lang)
+
+    page.fill("#create-prompt", "a lighthouse on a cliff at dusk --ar 3:2")
+    page.set_input_files("#create-images", files("teal"))
+    expect(page.locator(".previews li")).to_have_count(1)
+    submit(page)
+    imagine, imagine_card = card_of(page, "imagine")
+    expect(imagine_card).to_be_visible()
+    assert imagine_card.get_attribute("data-poll-id") == imagine.id  # live: the page's poller follows it
+
+    page.locator("a[href='?kind=blend']").click()
+    page.set_input_files("#create-images", files("red", "blue"))
+    expect(page.locator(".previews li")).to_have_count(2)
+    page.locator("input[name=dimensions][value=LANDSCAPE]").check()
+    submit(page)
+    page.locator("a[href='?kind=describe']").click()
+    page.set_input_files("#create-images", files("green"))
+    submit(page)
+    page.locator("a[href='?kind=shorten']").click()
+    page.fill("#create-prompt", "an old lighthouse keeper reading by lamplight in a storm, oil painting")
+    submit(page)
+    expect(page.locator("#task-grid > article.card")).to_have_count(4)
+    assert [route for route, _body in simulator.received] == ["imagine", "blend", "describe", "shorten"]
+    assert misfits(page, SIZES[size]["width"]) == []
+    screenshot(f"create-submitted-{size}-{lang}")
+
+    simulator.clock.advance(120)  # every job finishes at the relay; the page learns it by itself
+    for kind in ("imagine", "blend", "describe"):
+        _task, card = card_of(page, kind)
+        expect(card.locator("img.thumb-img")).to_be_visible(timeout=SLOW)
+    _describe, describe_card = card_of(page, "describe")
+    expect(describe_card.locator(".result-prompts li")).to_have_count(4, timeout=SLOW)
+    _shorten, shorten_card = card_of(page, "shorten")
+    expect(shorten_card.locator(".result-prompts li")).to_have_count(5, timeout=SLOW)
+    assert misfits(page, SIZES[size]["width"]) == []
+    screenshot(f"create-finished-{size}-{lang}")
+
+    second = describe_card.locator(".result-text").nth(1).inner_text()
+    describe_card.locator(".result-prompts li").nth(1).locator("a").click()
+    expect(page.locator("#create-prompt")).to_have_value(second)
+    assert simulator.calls["imagine"] == 1  # "Imagine this" fills the form; only a submit is paid
+
+
+def test_a_double_click_and_the_same_submit_from_a_second_tab_reach_the_relay_once(
+    alice_may_press, page, browser_login, simulator, live_server
+):
+    open_create(page, browser_login)
+    posts = []
+    page.context.on(
+        "request",
+        lambda r: posts.append(r.url) if r.method == "POST" and r.url.endswith("/create/") else None,
+    )
+    page.fill("#create-prompt", "a red fox in the snow")
+    page.locator("button.create-submit").dblclick()
+    expect(page.locator("#task-grid > article.card")).to_have_count(1, timeout=SLOW)
+
+    other = page.context.new_page()  # the same person, another tab, the same submit moments later
+    other.goto(f"{live_server.url}/create/")
+    other.fill("#create-prompt", "a red fox in the snow")
+    with other.expect_navigation():
+        other.locator("button.create-submit").click()
+
+    expect(other.locator(".messages")).to_contain_text("Already submitted moments ago:")
+    expect(other.locator("#task-grid > article.card")).to_have_count(1)
+    assert len(posts) >= 2  # the browser sent at least two
+    assert simulator.calls["imagine"] == 1  # the relay was asked once
+    assert Task.objects.filter(pressed_custom_id="create:imagine").count() == 1
+    other.close()
+
+
+def test_a_banned_prompt_says_so_in_chinese_and_keeps_the_prompt(
+    alice_may_press, page, browser_login, simulator, screenshot
+):
+    open_create(page, browser_login, size="phone", lang="zh")
+    page.fill("#create-prompt", "a banned castle --ar 2:3")
+    submit(page)
+
+    expect(page.locator("#create-error")).to_contain_text("违禁词")
+    expect(page.locator("#create-prompt")).to_have_value("a banned castle --ar 2:3")
+    expect(page.locator("select[name=version]")).to_be_visible()
+    expect(page.locator("input[name=ar]")).to_have_value("2:3")
+    expect(page.locator("#task-grid > article.card")).to_have_count(0)
+    screenshot("create-banned-phone-zh")
+
+
+def test_an_upload_that_is_not_an_image_or_too_large_is_refused_before_anything_is_sent(
+    alice_may_press, page, browser_login, simulator, settings, screenshot
+):
+    settings.MJ_UPLOAD_MAX_BYTES = 20_000
+    open_create(page, browser_login, path="/create/?kind=describe")
+    page.set_input_files(
+        "#create-images", [{"name": "notes.png", "mimeType": "application/pdf", "buffer": b"%PDF-1.7"}]
+    )
+    expect(page.locator("#images-error")).to_contain_text("notes.png")
+    expect(page.locator("#images-error")).to_contain_text("PNG, JPEG or WebP")
+    expect(page.locator(".previews li")).to_have_count(0)
+
+    big = image(size=(400, 400), fmt="BMP")  # 480 KB of pixels, typed as a PNG
+    page.set_input_files("#create-images", [{"name": "huge.png", "mimeType": "image/png", "buffer": big}])
+    expect(page.locator("#images-error")).to_contain_text("huge.png")
+    expect(page.locator("#images-error")).to_contain_text("too large")
+    screenshot("create-upload-refused")
+    page.locator("button.create-submit").click()  # the file input is empty and required: nothing posts
+
+    expect(page.locator("#create-images")).to_be_focused()
+    assert sum(simulator.calls.values()) == 0
+
+
+def test_reuse_from_history_the_controls_and_a_cards_run_again(
+    alice_may_press, page, browser_login, simulator, settings, screenshot
+):
+    # The same submit again within the window is taken for a double press (one job):
+    # "Run again" here comes seconds after the first, so the window is closed.
+    settings.MJ_PRESS_WINDOW_SECONDS = 0
+    open_create(page, browser_login, size="phone")
+    for prompt in ("a red fox", "a blue whale --ar 16:9"):
+        page.fill("#create-prompt", prompt)
+        submit(page)
+    expect(page.locator(".history-prompt")).to_have_count(2)
+
+    page.fill("#history-q", "whale")
+    expect(page.locator(".history-prompt")).to_have_count(1)
+    page.locator(".history-list a.use").click()
+    expect(page.locator("#create-prompt")).to_have_value("a blue whale --ar 16:9")
+    expect(page.locator("input[name=ar]")).to_have_value("16:9")  # the controls read the prompt
+
+    page.locator("select[name=version]").select_option("niji 6")
+    expect(page.locator("#create-prompt")).to_have_value("a blue whale --ar 16:9 --niji 6")
+    page.wait_for_load_state("networkidle")  # the control's answer is in: the prompt is the one to edit
+    page.locator("#create-prompt").press("End")
+    page.locator("#create-prompt").press_sequentially(" --tile")
+    expect(page.locator("input[name=tile]")).to_be_checked()
+    screenshot("create-history-phone")
+
+    simulator.clock.advance(120)
+    whale = Task.objects.get(prompt="a blue whale --ar 16:9")
+    card = page.locator(f"#task-{whale.id}")
+    expect(card.locator(".reuse button")).to_be_visible(timeout=SLOW)
+    card.locator(".reuse button").click()
+    expect(card.locator(".press-result")).to_contain_text("Started:", timeout=SLOW)
+    expect(page.locator("#task-grid > article.card")).to_have_count(3)
+    assert simulator.calls["imagine"] == 3
+    assert simulator.received[-1][1]["prompt"] == "a blue whale --ar 16:9"
