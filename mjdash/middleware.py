@@ -16,6 +16,7 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.middleware.gzip import GZipMiddleware
 
 from mjdash.logs import request_id_var
 
@@ -89,3 +90,24 @@ def _refuse(status: int, message: str) -> HttpResponse:
     # the answer ends while the body it declared is still unsent.
     response["Content-Length"] = str(len(response.content))
     return response
+
+
+class CompressionMiddleware(GZipMiddleware):
+    """gzip for what is text and large: pages, htmx fragments, poll answers, exports.
+
+    Django's GZipMiddleware, because it pads every compressed answer with a
+    random-length gzip header ("Heal the Breach"), which blurs the length that
+    a BREACH attack reads. The page secrets BREACH could target are guarded on
+    their own too: the CSRF token is masked afresh in every response, the API
+    key and the session never reach a page. Images, ZIPs and static files
+    (whitenoise serves those pre-compressed) are left alone: compressing WebP
+    or PNG costs CPU and saves nothing.
+    """
+
+    TYPES = frozenset({"text/html", "application/json", "text/csv", "text/plain"})
+
+    def process_response(self, request, response):
+        kind = response.get("Content-Type", "").partition(";")[0].strip().lower()
+        if kind not in self.TYPES:
+            return response
+        return super().process_response(request, response)

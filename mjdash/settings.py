@@ -68,9 +68,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "mjdash.middleware.RequestIdMiddleware",
     "mjdash.middleware.BodySizeLimitMiddleware",  # before anything reads a body (the CSRF check does)
+    "mjdash.middleware.CompressionMiddleware",  # before every middleware that writes the body
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A thumbnail with its signed ?v= is served here, before sessions and logins, as
+    # cheaply as whitenoise serves a static file; anything else goes on to its view.
+    "tasks_app.images.middleware.SignedThumbnailMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -77,6 +77,8 @@ def test_row_3_relay_calls_do_not_depend_on_the_number_of_viewers(bench):
     calls = {r["counts"]["viewers"]: r["counts"]["calls"] for r in rows[3]}
     assert len(calls) >= 2
     assert set(calls.values()) == {rows[3][0]["counts"]["rounds"]}  # one call a window, whoever looks
+    # per window of the clock: each round sleeps a window after its polls, so spans at least one
+    assert all(r["counts"]["windows"] >= r["counts"]["rounds"] for r in rows[3])
     for result in rows[3]:
         # A due poll of tasks that did not move rewrites only their fetch time: one UPDATE.
         assert result["counts"]["updates"] == result["counts"]["rounds"]
@@ -88,6 +90,10 @@ def test_row_4_the_page_costs_the_same_queries_at_any_size(bench):
     # a set's page shows its first MJ_SET_PAGE_CARDS cards; the rest come as one scrolls
     assert all(r["counts"]["cards"] == min(r["n"], settings.MJ_SET_PAGE_CARDS) for r in rows[4])
     assert len({r["counts"]["queries"] for r in rows[4]}) == 1
+    # production's cards: every image archived, so every card shows its signed thumbnail
+    assert all(r["counts"]["thumbs"] == r["counts"]["cards"] for r in rows[4])
+    assert {r["counts"]["encoding"] for r in rows[4]} == {"gzip"}
+    assert all(r["counts"]["wire_bytes"] * 3 < r["counts"]["bytes"] for r in rows[4])
 
 
 def test_row_5_a_poll_with_nothing_changed_is_small(bench):
@@ -111,6 +117,7 @@ def test_row_7_the_streamed_export_sends_what_the_obvious_one_does(bench):
     _printed, rows = bench
     export = next(r for r in rows[7] if "export_bytes" in r["counts"])
     assert export["counts"]["export_bytes"] == export["counts"]["obvious_bytes"] > 0
+    assert "x less" in export["ratio"] and float(export["ratio"].split("x")[0].split()[-1]) < 10_000
 
 
 def test_row_8_every_image_is_downloaded_once(bench):
