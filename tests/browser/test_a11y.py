@@ -42,6 +42,8 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(
         "detail-grid": f"/tasks/{done[0]}/",
         "detail-modal": f"/tasks/{modal}/",
         "not-found": "/tasks/99999999999999/",
+        "create": "/create/",
+        "create-blend": "/create/?kind=blend",
     }
     found = {}
     for size, (width, height) in SIZES.items():
