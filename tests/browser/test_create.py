@@ -43,6 +43,8 @@ def open_create(page, browser_login, *, size="desktop", lang="en", path="/create
     page.set_viewport_size(SIZES[size])
     page.context.set_extra_http_headers({"Accept-Language": LANGUAGES[lang]})
     browser_login(path)
+    page.wait_for_url("**/create/**")
+    page.wait_for_load_state("load")  # create.js (deferred) has set the image input up
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans" if lang == "zh" else "en")
     return page
 
