@@ -67,7 +67,7 @@ def _run(sim, *, users, seconds, finished, live, window) -> dict:
         )
         prodserver.prepare(env)
         worker = subprocess.Popen(  # noqa: S603 - as production runs one beside the server
-            [sys.executable, str(ROOT / "manage.py"), "db_worker", "--interval", "0.5", "--no-reload"],
+            [sys.executable, str(ROOT / "manage.py"), "worker", "--interval", "0.5"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

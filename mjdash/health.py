@@ -1,19 +1,24 @@
 """Health endpoints for load balancers and orchestrators, without login.
 
-`/healthz` says the process is alive. `/readyz` says this process
-can serve: the database answers a real query, the shared cache stores and
-returns a value, a relay is configured, and the background queue moves (its
-oldest waiting job is younger than MJ_QUEUE_STALE_SECONDS; the body also
-names how many workers ran a job recently). It answers 503 with a JSON body
-naming what failed, and never the reason's details (hosts, users), which stay
-in the log.
+Which probe means what:
+
+- `/healthz` is liveness: the process answers (200, "ok"). Restart the process
+  when it fails; it asks nothing of the database, the cache or the relay.
+- `/readyz` is readiness: this web process can serve pages. It answers 503 only
+  when it cannot: the database fails a real query, or no relay is configured.
+  Everything else is reported in the body and leaves it 200, because pages
+  still serve: the shared cache (pages render from the database with a banner)
+  and the background engine (`engine`: the workers seen, the jobs waiting, the
+  oldest one's wait, `backlog` when that exceeds MJ_QUEUE_STALE_SECONDS). A
+  backlog or a cache outage is an alert for the operator (`warnings`), never a
+  reason for a load balancer to take every web host out; a web-only host stays
+  200. Reasons' details (hosts, users) stay in the log.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -23,7 +28,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from tasks_app import selectors
+from tasks_app.workers import status
 
 logger = logging.getLogger(__name__)
 
@@ -37,15 +42,25 @@ def healthz(request):
 @never_cache
 @require_safe
 def readyz(request):
-    queue = _queue()
-    checks = {
-        "database": _database(),
-        "cache": _cache(),
-        "upstream": _upstream(),
-        "queue": queue.pop("check"),
-    }
+    checks = {"database": _database(), "upstream": _upstream()}
     failing = [name for name, result in checks.items() if result != "ok"]
-    body = {"status": "fail" if failing else "ok", "checks": checks, "failing": failing, "queue": queue}
+    cache_check, engine = _cache(), _engine()
+    warnings = []
+    if cache_check != "ok":
+        warnings.append(f"cache: {cache_check}")
+    if "error" in engine:
+        warnings.append(f"engine: {engine['error']}")
+    elif engine.get("backlog"):
+        warnings.append(f"backlog: oldest job waiting {engine['oldest_waiting_seconds']:.0f} s")
+    if engine.get("workers_seen") == 0 and engine.get("waiting"):
+        warnings.append("no worker seen")
+    body = {
+        "status": "fail" if failing else ("degraded" if warnings else "ok"),
+        "checks": {**checks, "cache": cache_check},
+        "failing": failing,
+        "warnings": warnings,
+        "engine": engine,
+    }
     return JsonResponse(body, status=503 if failing else 200)
 
 
@@ -72,15 +87,12 @@ def _cache() -> str:
         return f"error: {type(exc).__name__}"
 
 
-def _queue() -> dict:
+def _engine() -> dict:
     try:
-        state = selectors.queue_state(stale_after=timedelta(seconds=settings.MJ_QUEUE_STALE_SECONDS))
+        return status.engine_state()
     except Exception as exc:
-        logger.warning("readyz: queue check failed: %r", exc)
-        return {"check": f"error: {type(exc).__name__}"}
-    waiting = state.get("oldest_waiting_seconds", 0)
-    check = "ok" if waiting <= settings.MJ_QUEUE_STALE_SECONDS else f"oldest job waiting {waiting:.0f} s"
-    return {"check": check, **state}
+        logger.warning("readyz: engine check failed: %r", exc)
+        return {"backend": settings.MJ_TASK_BACKEND, "error": type(exc).__name__}
 
 
 def _upstream() -> str:

@@ -9,6 +9,7 @@ parse or makes no sense stops start-up with ImproperlyConfigured naming the
 variable. The README's configuration table lists them all.
 """
 
+import math
 import os
 import tempfile
 import zoneinfo
@@ -34,6 +35,7 @@ from mjdash.env import (
     envurl,
     missing_partner,
 )
+from tasks_app import queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -355,8 +357,8 @@ MJ_IMAGE_RETRY_BACKOFF = envfloat("MJ_IMAGE_RETRY_BACKOFF", 10.0, above=0)
 # ---- Background work: Django's Tasks framework (django.tasks) ------------------
 # Workers follow every unfinished task and archive every finished image, with
 # no page open. MJ_TASK_BACKEND picks the queue: "database" (django-tasks-db,
-# `manage.py db_worker`; SQLite for one machine, PostgreSQL for several), "rq"
-# (django-tasks-rq over REDIS_URL, `manage.py rqworker` on any number of hosts)
+# `manage.py worker`; SQLite for one machine, PostgreSQL for several), "rq"
+# (django-tasks-rq over REDIS_URL, `manage.py worker` on any number of hosts)
 # or "immediate" (runs each job at once, in the process that enqueues it: for
 # tests and one-off scripts). Workers ask the relay about due unfinished tasks
 # every MJ_FOLLOW_SECONDS in one batched call. A job that claimed an image
@@ -365,6 +367,12 @@ MJ_IMAGE_RETRY_BACKOFF = envfloat("MJ_IMAGE_RETRY_BACKOFF", 10.0, above=0)
 MJ_TASK_BACKEND = envchoice("MJ_TASK_BACKEND", "database", ("database", "rq", "immediate"))
 if MJ_TASK_BACKEND == "rq" and not REDIS_URL:
     raise ImproperlyConfigured("MJ_TASK_BACKEND=rq needs REDIS_URL (the queue lives in Redis).")
+# Named queues (tasks_app/queues.py): follow ticks and presses never wait behind
+# an image download. `make run` / `make prod` start one worker for the urgent
+# queues and MJ_IMAGE_WORKERS (default: one per core) for images; one image job
+# holds its worker at most MJ_IMAGE_JOB_SECONDS (then it is stopped and fails).
+MJ_IMAGE_WORKERS = envint("MJ_IMAGE_WORKERS", os.cpu_count() or 1, minimum=1)
+MJ_IMAGE_JOB_SECONDS = envfloat("MJ_IMAGE_JOB_SECONDS", MJ_IMAGE_TIMEOUT + 60, above=0)
 TASKS = {
     "default": {
         "BACKEND": {
@@ -372,11 +380,13 @@ TASKS = {
             "rq": "django_tasks_rq.RQBackend",
             "immediate": "django.tasks.backends.immediate.ImmediateBackend",
         }[MJ_TASK_BACKEND],
+        "QUEUES": list(queues.ALL),
     }
 }
-if REDIS_URL:  # the RQ queue (and `manage.py rqworker`) is there whenever Redis is
+if REDIS_URL:  # the RQ queues (and `manage.py worker` with RQ) are there whenever Redis is
     INSTALLED_APPS.append("django_rq")
-    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    RQ_QUEUES = {name: {"URL": REDIS_URL} for name in queues.ALL}
+    RQ_QUEUES[queues.IMAGES]["DEFAULT_TIMEOUT"] = math.ceil(MJ_IMAGE_JOB_SECONDS)
 MJ_FOLLOW_SECONDS = envfloat("MJ_FOLLOW_SECONDS", 2.0, above=0)
 MJ_CLAIM_SECONDS = envfloat("MJ_CLAIM_SECONDS", 15.0, above=0)
 # /readyz fails while the oldest waiting job has waited longer than this (no worker runs).

@@ -1,6 +1,6 @@
 """Background work through Django's Tasks framework (django.tasks).
 
-These kinds of job, run by workers (`manage.py db_worker`, or `rqworker` with
+These kinds of job, run by workers (`manage.py worker`, on the database queue or
 the RQ backend) so that no page waits on them and nothing waits for a page:
 
 - `follow_tick`: one tick of following every unfinished task the dashboard
@@ -30,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.tasks import default_task_backend, task
 from django.utils import timezone
 
-from tasks_app import lookups, relay, selectors, services
+from tasks_app import lookups, queues, relay, selectors, services
 from tasks_app.buttons import presses, reconcile
 from tasks_app.create import sending
 from tasks_app.images import archive
@@ -45,7 +45,7 @@ FOLLOW_ALIVE_KEY = "mjdash:follow-alive"
 URGENT = 10
 
 
-@task
+@task(queue_name=queues.FOLLOW)
 def follow_tick(token: str) -> dict:
     """Ask the relay about every due unfinished task at once; schedule what is needed next."""
     due = selectors.tasks_to_follow()
@@ -61,13 +61,13 @@ def follow_tick(token: str) -> dict:
     return {"asked": len(due), "images": scheduled}
 
 
-@task
+@task(queue_name=queues.DEFAULT)  # a page waits: on the urgent worker, never behind images
 def tasks_lookup(ids: list[str], token: str, force: bool = False) -> dict:
     """Ask the relay about IDs a page showed as "looking up…" (lookups.py), once per ID."""
     return lookups.lookup_run(ids=ids, token=token, force=force)
 
 
-@task
+@task(queue_name=queues.PRESS)
 def press_send(press_id: int, prompt: str | None = None, mask: str = "") -> str:
     """Send one claimed press to the relay (paid); its new tasks are then followed."""
     outcome = presses.send(press_id=press_id, prompt=prompt, mask=mask)
@@ -77,7 +77,7 @@ def press_send(press_id: int, prompt: str | None = None, mask: str = "") -> str:
     return outcome
 
 
-@task
+@task(queue_name=queues.PRESS)
 def create_send(press_id: int) -> str:
     """Send one claimed create (imagine, blend, describe, shorten) to the relay (paid)."""
     outcome = sending.create_send(press_id)
@@ -87,13 +87,13 @@ def create_send(press_id: int) -> str:
     return outcome
 
 
-@task
+@task(queue_name=queues.PRESS)
 def press_reconcile(press_id: int) -> str:
     """Settle a press whose submit may have reached the relay, from what the relay says."""
     return reconcile.reconcile_press(press_id)
 
 
-@task
+@task(queue_name=queues.PRESS)
 def press_adopt(task_id: str, marker: str) -> str:
     """A task reported with a press's marker: the press's child, if the relay confirms."""
     return reconcile.adopt(task_id=task_id, marker=marker)

@@ -512,3 +512,24 @@ class TaskTag(models.Model):
 
     def __str__(self):
         return f"{self.task_id} #{self.tag_id}"
+
+
+class Worker(models.Model):
+    """A background worker process, as its heartbeat last reported it (workers/heartbeat.py).
+
+    /readyz names the workers seen lately and the admin lists them all; a worker
+    not seen for a while is presumed dead and the jobs it held are run again.
+    """
+
+    name = models.CharField(primary_key=True, max_length=64)  # also its worker id on its jobs
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    queues = models.CharField(max_length=255)
+    started = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+    jobs_done = models.PositiveIntegerField(default=0)
+    jobs_failed = models.PositiveIntegerField(default=0)
+    stopped = models.DateTimeField(null=True, blank=True)  # a clean exit
+
+    def __str__(self):
+        return f"{self.host}:{self.pid} ({self.queues})"

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult, get_date_max
 
 from tasks_app.models import Task, TaskImage
 from tasks_app.relay import Status
@@ -59,37 +58,6 @@ def anything_to_follow() -> bool:
     return TaskImage.objects.filter(
         Q(state__in=[TaskImage.State.QUEUED, TaskImage.State.RUNNING]) | Q(retry_at__isnull=False)
     ).exists()
-
-
-def queue_state(*, stale_after: timedelta) -> dict:
-    """The oldest job waiting to run (seconds) and the workers that ran one recently.
-
-    Read from the database backend's table; other backends keep their own books.
-    """
-    if settings.MJ_TASK_BACKEND != "database":
-        return {"backend": settings.MJ_TASK_BACKEND}
-    now = timezone.now()
-    ready = DBTaskResult.objects.ready()
-    # A job enqueued to run at once has run_after "never set" (the year 9999).
-    oldest = min(
-        filter(
-            None,
-            [
-                ready.filter(run_after=get_date_max()).aggregate(t=Min("enqueued_at"))["t"],
-                ready.exclude(run_after=get_date_max()).aggregate(t=Min("run_after"))["t"],
-            ],
-        ),
-        default=None,
-    )
-    recent = DBTaskResult.objects.filter(started_at__gte=now - stale_after).values_list(
-        "worker_ids", flat=True
-    )
-    workers = {worker for ids in recent for worker in ids or ()}
-    return {
-        "backend": settings.MJ_TASK_BACKEND,
-        "oldest_waiting_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0,
-        "workers_seen": len(workers),
-    }
 
 
 def images_pending(*, retry_failed: bool = False) -> list[tuple[Task, int, str]]:

@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import translation
 
+from tasks_app import queues
 from tasks_app.simulator import Simulator
 
 API_KEY = "sk-test-SECRET-9f3c1b7e"
@@ -64,14 +65,18 @@ def _jobs_run_at_once(settings):
     """Background jobs run where they are enqueued (Django's immediate backend),
     unless a test starts real workers (tests/jobs/test_jobs.py)."""
     settings.MJ_TASK_BACKEND = "immediate"
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend", "QUEUES": list(queues.ALL)}
+    }
 
 
 @pytest.fixture
 def jobs_held(settings):
     """Jobs are enqueued and kept, never run (Django's dummy backend): what a
     request does by itself, with no worker anywhere."""
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend", "QUEUES": list(queues.ALL)}
+    }
     from django.tasks import default_task_backend
 
     yield default_task_backend
@@ -79,7 +84,7 @@ def jobs_held(settings):
 
 
 class Workers:
-    """Real background workers: `manage.py db_worker` processes on the test
+    """Real background workers: `manage.py worker` processes on the test
     database, pointed at the test's simulator and media folder."""
 
     def __init__(self, settings):
@@ -87,13 +92,13 @@ class Workers:
         self.processes: list[subprocess.Popen] = []
 
     def start(self, count: int = 1, *, backend: str = "database") -> "Workers":
-        """Start `count` worker processes: `db_worker`, or with backend "rq" `rqworker`."""
+        """Start `count` worker processes (`manage.py worker`), on the database queue or RQ."""
         if backend == "rq":
             self.settings.MJ_TASK_BACKEND = "rq"
-            self.settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
-            command = ["rqworker", "default", "--with-scheduler", "--job-class", "django_tasks_rq.Job"]
-        else:
-            command = ["db_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"]
+            self.settings.TASKS = {
+                "default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": list(queues.ALL)}
+            }
+        command = ["worker", "--interval", "0.1"]  # every queue, in one process
         env = {**os.environ, **self._env()}
         for _ in range(count):
             process = subprocess.Popen([sys.executable, str(MANAGE), *command], env=env)  # noqa: S603
@@ -151,7 +156,7 @@ def workers(settings, simulator, transactional_db):
     processes do, so nothing runs in a request.
     """
     settings.MJ_TASK_BACKEND = "database"
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": list(queues.ALL)}}
     settings.MJ_FOLLOW_SECONDS = 0.5
     pool = Workers(settings)
     yield pool

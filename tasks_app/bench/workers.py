@@ -3,7 +3,7 @@ thumbnail is served and every image archived, with 1, 2 and 4 background workers
 
 Real parts only: a fresh throw-away SQLite database per run, the relay
 simulator on loopback (grid tasks: five images each, as relays send them),
-`manage.py db_worker` processes. The simulator's images are rendered before
+`manage.py worker` processes. The simulator's images are rendered before
 timing (its image host draws each picture once, one at a time), so the figure
 is the dashboard's own.
 """
@@ -87,7 +87,7 @@ def child(job: dict) -> dict:
             sim.images.png(seed, k, "single")
     sim.latency = job["latency"]
     env = {**os.environ, "MJ_API_BASE": sim.base_url, "MJ_API_KEY": "bench"}
-    command = [*_manage(), "db_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"]
+    command = [*_manage(), "worker", "--interval", "0.1"]  # every queue
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     procs = [subprocess.Popen(command, env=env, **quiet) for _ in range(job["workers"])]
     try:

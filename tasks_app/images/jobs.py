@@ -25,11 +25,11 @@ from django.utils.json import normalize_json
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from tasks_app import jobs, services
+from tasks_app import jobs, queues, services
 from tasks_app.images import archive
 from tasks_app.models import Task
 
-QUEUE = "default"
+QUEUE = queues.IMAGES
 # Highest first: claiming a batch is quick and unlocks its thumbnails; the
 # thumbnail a card shows before the other images'; renditions after all of them.
 SCHEDULE, MAIN_THUMB, THUMB, RENDITIONS = 8, 6, 4, 0

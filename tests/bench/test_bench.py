@@ -1,7 +1,7 @@
 """`manage.py bench --quick`: every row is printed, and its counts are what the code guarantees.
 
 One run of the real command (a subprocess: its own throw-away SQLite database,
-the simulator on loopback, real gunicorn and db_worker processes). Times are
+the simulator on loopback, real gunicorn and worker processes). Times are
 printed by the command and never asserted here.
 """
 

@@ -20,7 +20,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tasks_app import services
+from tasks_app import queues, services
 from tasks_app.models import Task
 from tasks_app.simulator import server
 from tests import prodserver
@@ -64,7 +64,7 @@ def test_the_simulator_answers_in_one_send_with_nagle_off(simulator):
 def database_queue(settings):
     """Jobs are queued in the database, as in production (nobody runs them here)."""
     settings.MJ_TASK_BACKEND = "database"
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": list(queues.ALL)}}
 
 
 @pytest.mark.django_db
@@ -211,9 +211,11 @@ def test_make_prod_bounds_malloc_arenas_and_worker_lifetime(tmp_path):
             except requests.RequestException:
                 time.sleep(0.3)
         assert proc.poll() is None, "make prod did not start"
-        # scripts/prod execs gunicorn: this pid is gunicorn's master.
-        environ = Path(f"/proc/{proc.pid}/environ").read_bytes().split(b"\0")
-        argv = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
+        # scripts/prod runs gunicorn's master beside the workers' supervisor.
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        master = next(c for c in children if b"gunicorn" in Path(f"/proc/{c}/cmdline").read_bytes())
+        environ = Path(f"/proc/{master}/environ").read_bytes().split(b"\0")
+        argv = Path(f"/proc/{master}/cmdline").read_bytes().split(b"\0")
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)

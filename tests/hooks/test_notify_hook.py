@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tasks_app import relay, services
+from tasks_app import queues, relay, services
 from tasks_app.models import Press, Task
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +163,7 @@ def test_a_submitted_action_carries_the_hook_and_its_task_is_pushed(live_server,
 def queue_table(settings):
     """Jobs go to the database queue and stay there (no worker runs): rows to count."""
     settings.MJ_TASK_BACKEND = "database"
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": list(queues.ALL)}}
     from django_tasks_db.models import DBTaskResult
 
     return DBTaskResult.objects

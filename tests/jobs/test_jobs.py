@@ -1,4 +1,4 @@
-"""Background work with real workers: `manage.py db_worker` processes on the
+"""Background work with real workers: `manage.py worker` processes on the
 test database, the relay simulator on loopback, no page open unless a test
 opens one."""
 

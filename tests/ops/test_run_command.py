@@ -84,6 +84,14 @@ def _serve(env, port):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    try:
+        return server, *_log_in(server, port)
+    except BaseException:
+        _stop(server)  # else it and its workers outlive the test
+        raise
+
+
+def _log_in(server, port):
     printed = ""
     deadline = time.monotonic() + 60
     while "Sample task IDs" not in printed and time.monotonic() < deadline:
@@ -106,7 +114,7 @@ def _serve(env, port):
         headers={"Referer": f"{base}/accounts/login/"},
         timeout=5,
     )
-    return server, session, base
+    return session, base
 
 
 def _stop(server):

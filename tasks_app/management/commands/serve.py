@@ -3,8 +3,9 @@
 With MJ_API_BASE unset it starts the relay simulator on a free loopback port,
 points the dashboard at it, makes a demo login and prints it; then it serves
 with Django's development server (one process, so the simulator lives in it),
-with one background worker (`db_worker`) beside it that follows unfinished
-tasks and archives images, so demo mode needs nothing more. The port is
+with this host's background workers beside it (one for following and presses,
+MJ_IMAGE_WORKERS for images), restarted when one ends, so demo mode needs
+nothing more. The port is
 --port, else $PORT (`PORT=8001 make run`), else 8000.
 """
 
@@ -12,8 +13,8 @@ import atexit
 import os
 import secrets
 import signal
-import subprocess
 import sys
+import threading
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,6 +25,7 @@ from django.utils.crypto import salted_hmac
 
 from tasks_app.models import Task
 from tasks_app.relay import is_final
+from tasks_app.workers import supervisor
 
 DEMO_USER = "demo"
 
@@ -37,31 +39,33 @@ class Command(BaseCommand):
         parser.add_argument(
             "--simulator-port", type=int, default=8765, help="demo relay's port (a free one if taken)"
         )
-        parser.add_argument("--no-worker", action="store_true", help="do not start a background worker")
+        parser.add_argument("--no-worker", action="store_true", help="do not start background workers")
 
     def handle(self, *args, host, port, simulator_port, no_worker, **options):
         port = _port(port or os.environ.get("PORT", "").strip() or "8000")
         self.simulator_port = simulator_port
         if settings.MJ_DEMO_MODE and not settings.MJ_API_BASE:
             self._start_demo()
-        if not no_worker and settings.MJ_TASK_BACKEND == "database":
-            self._start_worker()
+        if not no_worker and settings.MJ_TASK_BACKEND != "immediate":
+            self._start_workers()
         call_command("runserver", f"{host}:{port}", use_reloader=False)
 
-    def _start_worker(self):
-        """One `db_worker` process beside the server, stopped with it."""
+    def _start_workers(self):
+        """This host's workers (supervisor.plan: follow and presses apart from
+        images), watched from a thread and started again when one ends; all
+        stopped with the server."""
         env = {
             **os.environ,
             "MJ_API_BASE": settings.MJ_API_BASE,
             "MJ_API_KEY": settings.MJ_API_KEY,
             "MJ_IMAGE_ALLOW_LOOPBACK": "1" if settings.MJ_IMAGE_ALLOW_LOOPBACK else "0",
         }
-        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        worker = subprocess.Popen([*manage, "db_worker", "--interval", "0.5", "--no-reload"], env=env)  # noqa: S603
-        atexit.register(_stop, worker)
+        watcher = supervisor.Supervisor(supervisor.plan(), env=env).start()
+        threading.Thread(target=watcher.run, name="supervisor", daemon=True).start()
+        atexit.register(watcher.stop)
         # runserver ends on Ctrl+C (atexit runs); make a TERM end it the same way.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        self.stdout.write(f"Background worker started (pid {worker.pid})")
+        self.stdout.write(f"Background workers started (pids {', '.join(map(str, watcher.pids()))})")
 
     def _start_demo(self):
         from tasks_app.simulator import Simulator
@@ -151,11 +155,3 @@ def _port(value: str) -> str:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise CommandError(f"PORT must be a port number from 1 to 65535, got {value!r}")
     return value
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
