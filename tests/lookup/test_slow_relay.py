@@ -1,5 +1,5 @@
 """A relay that trickles, under the production profile: gunicorn with 4 threads, the
-database queue and two real `db_worker`s. No page waits on the relay, /healthz
+database queue and two real `manage.py worker`s. No page waits on the relay, /healthz
 answers meanwhile, and each unseen ID has one relay call in flight however many
 viewers ask (counted at the relay)."""
 
@@ -33,7 +33,7 @@ def test_eight_viewers_of_unseen_ids_get_pages_while_the_relay_trickles(tmp_path
         )
         prodserver.prepare(env)
         manage = [sys.executable, str(prodserver.ROOT / "manage.py")]
-        worker = [*manage, "db_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload"]
+        worker = [*manage, "worker", "--interval", "0.1"]  # every queue
         workers = [subprocess.Popen(worker, cwd=prodserver.ROOT, env=env) for _ in range(2)]  # noqa: S603
         try:
             with prodserver.gunicorn(env, workers=1, threads=4) as base:
