@@ -73,7 +73,11 @@ class Task(models.Model):
     payload = models.JSONField(default=dict, blank=True)
     first_seen = models.DateTimeField(auto_now_add=True)
     last_fetched = models.DateTimeField(null=True, blank=True)
-    # Lineage: set when a button pressed here started this task.
+    # Lineage: the task whose button started this one, linked by a press made here
+    # or from the relay's hashes (tasks_app/lineage): this task's own job hash, and
+    # its parent's, which the button in its customId carries.
+    job_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    parent_hash = models.CharField(max_length=64, blank=True, db_index=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )

@@ -22,8 +22,11 @@ from tasks_app import jobs, lookups, relay
 from tasks_app.buttons.rows import USED_STYLE
 from tasks_app.images import archive
 from tasks_app.images import jobs as image_jobs
+from tasks_app.lineage import hashes
+from tasks_app.lineage.services import lineage_link
 from tasks_app.models import Press, Task, card_image_prefetch
 from tasks_app.relay import TaskRecord, UpstreamError
+from tasks_app.relay.records import MAX_CUSTOM_ID_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +177,7 @@ def _store(records: list[TaskRecord]) -> tuple[list[str], dict[str, Task]]:
                 task.first_seen = seen
         if still:
             Task.objects.filter(pk__in=still).update(last_fetched=now)
+        lineage_link(tasks=[*new, *moved])
     # After the commit, so that a worker on another connection sees the rows.
     stored = {task.pk: task for task in (*new, *existing.values())}
     # One job for the batch's newly finished images: the worker claims them (a
@@ -355,6 +359,11 @@ def _fields(record: TaskRecord, keep: Task | None = None) -> dict:
         "properties": record.properties,
         "payload": record.raw,
     }
+    fields["job_hash"] = hashes.own_hash(properties=record.properties, buttons=fields["buttons"])
+    fields["parent_hash"] = hashes.hash_in(record.custom_id)
+    # The button that started it, as the relay tells (a press made here has said so already).
+    started_by = record.custom_id if fields["parent_hash"] else ""
+    fields["pressed_custom_id"] = started_by if len(started_by) <= MAX_CUSTOM_ID_LENGTH else ""
     if keep is not None:
         # An answer that lost a value we had (an empty image URL, no buttons)
         # does not erase it.
@@ -370,10 +379,15 @@ def _fields(record: TaskRecord, keep: Task | None = None) -> dict:
             "start_time",
             "finish_time",
             "fail_reason",
+            "action",
+            "job_hash",
+            "parent_hash",
         )
         for name in kept:
             if not fields[name] and getattr(keep, name):
                 fields[name] = getattr(keep, name)
+        if keep.pressed_custom_id:
+            fields["pressed_custom_id"] = keep.pressed_custom_id
         _keep_used_marks(fields["buttons"], keep.buttons)
         if fields["status"] == keep.status and fields["progress"] < keep.progress:
             fields["progress"] = keep.progress  # a late answer of the same run

@@ -57,3 +57,24 @@ def find_custom_id(buttons: object, posted: str) -> str | None:
     known = [str(b["customId"]) for b in buttons if isinstance(b, dict) and b.get("customId")]
     found = {custom_id for custom_id in known if posted in (custom_id, short_custom_id(custom_id))}
     return found.pop() if len(found) == 1 else None
+
+
+# The action a button's task will have, by the customId's family or JOB op (the
+# relay's names); "" for a button we do not know. A new child card shows it
+# until the relay's first answer says.
+_FAMILY_ACTIONS = {"Outpaint": "ZOOM", "Inpaint": "INPAINT", "CustomZoom": "CUSTOM_ZOOM"}
+_OP_ACTIONS = (
+    ("upsample", "UPSCALE"),
+    ("variation", "VARIATION"),
+    ("low_variation", "VARIATION"),
+    ("high_variation", "VARIATION"),
+    ("reroll", "REROLL"),
+    ("pan_", "PAN"),
+)
+
+
+def action_of(custom_id: object) -> str:
+    parsed = parse_custom_id(custom_id)
+    if parsed.family != "JOB":
+        return _FAMILY_ACTIONS.get(parsed.family, "")
+    return next((action for prefix, action in _OP_ACTIONS if parsed.op.startswith(prefix)), "")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tasks_app import relay, services
+from tasks_app.buttons.custom_ids import action_of
 from tasks_app.buttons.rows import USED_STYLE, ButtonView, button_label, button_rows
 from tasks_app.models import Press, Task
 from tasks_app.relay import Code, Status, SubmitResult
@@ -274,6 +275,8 @@ def record_children(
             id=task_id,
             defaults={
                 "status": status,
+                # Until the relay's first answer: what its button makes ("UPSCALE"), not "?".
+                "action": action_of(lineage.get("pressed_custom_id")),
                 "prompt": prompt or (parent.prompt if parent else ""),
                 "description": note,
                 "submit_time": now,

@@ -15,6 +15,7 @@ from tasks_app import lookups, relay, selectors, services
 from tasks_app.forms import ArchiveFilterForm, PasteForm
 from tasks_app.gallery import selectors as gallery
 from tasks_app.ids import ParsedIds
+from tasks_app.lineage import selectors as lineage
 from tasks_app.organize import selectors as organize
 from tasks_app.organize.selectors import cards_mark
 from tasks_app.sets import selectors as set_selectors
@@ -94,6 +95,7 @@ def detail_render(request, task, *, task_id: str, lookup=None, status: int = 200
         "children": children,
         "relatives": relatives,
         "tag_counts": organize.tag_counts() if task else [],
+        "family": lineage.task_family(task=task) if task else None,
     }
     return render(request, "tasks/detail.html", {**context, **extra}, status=status)
 
