@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.crypto import salted_hmac
 
-from tasks_app.models import Task
+from tasks_app.models import Task, TaskImage
 from tasks_app.relay import is_final
 from tasks_app.workers import supervisor
 
@@ -95,10 +95,16 @@ class Command(BaseCommand):
 
     def _simulator(self, simulator_class, api_key):
         # A steady port keeps the demo's cached image URLs reachable across restarts.
+        simulator = simulator_class(api_key=api_key, seed=True, port=self.simulator_port)
+        # The archive's tasks finished days ago: links signed at their finish would
+        # have expired before the first start reads them. The demo relay signs each
+        # answer afresh, as many relays do, so every seeded image can be archived.
+        simulator.resign_urls = True
         try:
-            return simulator_class(api_key=api_key, seed=True, port=self.simulator_port).start()
+            return simulator.start()
         except OSError:
-            return simulator_class(api_key=api_key, seed=True).start()
+            simulator.port = 0  # taken: any free one
+            return simulator.start()
 
 
 DEMO_PROMPTS = [
@@ -136,10 +142,28 @@ def _seed_demo_archive(simulator, user) -> int:
         extra.append(task_id)
     samples = list(simulator.SAMPLE_IDS)
     lookup = services.task_lookup(ids=[*samples, *extra])
+    _retry_failed_images([*samples, *extra])
     task_set = set_services.set_save(user=user, ids=samples)
     if not task_set.name:
         set_services.set_rename(task_set=task_set, name="Demo samples")
     return len(lookup.tasks)
+
+
+def _retry_failed_images(ids: list[str]) -> None:
+    """Images of the demo's tasks a former start could not archive (their links
+    had expired): asked again with fresh links, and tried again by the worker."""
+    from tasks_app import services
+    from tasks_app.images import archive
+
+    failed = list(
+        TaskImage.objects.filter(task_id__in=ids, state=TaskImage.State.FAILED)
+        .values_list("task_id", flat=True)
+        .distinct()
+    )
+    if failed:
+        services.task_lookup(ids=failed, force=True)
+        for task_id in failed:
+            archive.image_retry_request(task_id=task_id)
 
 
 def _forget_restarted_samples(simulator) -> None:

@@ -1,0 +1,48 @@
+"""A first `make run` shows every demo image: the archive's seeded tasks finished
+days ago, and still every image of the archive page loads (a real server process
+and its worker, every <img> fetched as a browser would)."""
+
+import re
+import subprocess
+import sys
+import time
+from html import unescape
+
+import pytest
+
+from tests import prodserver
+from tests.ops.test_run_command import ROOT, _demo_env, _serve, _stop
+
+ARCHIVING = ("archiving the image", "image unavailable")
+
+
+@pytest.mark.timeout(400)  # a worker archives some thirty 2048 px grids, on a shared machine
+def test_every_image_of_the_demo_archive_loads_on_a_first_start(tmp_path):
+    env = _demo_env(tmp_path)
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"], env=env, check=True
+    )
+    server, session, base = _serve(env, prodserver.free_port())
+    try:
+        page = ""
+        for _ in range(600):  # until the worker archived every image (at most five minutes)
+            page = session.get(f"{base}/tasks/", timeout=30).text
+            if not any(cue in page for cue in ARCHIVING):
+                break
+            time.sleep(0.5)
+        assert "image unavailable" not in page
+        assert "archiving the image" not in page, "the worker did not archive every image"
+        cards = page.count('class="card ')
+        sources = [unescape(src) for src in re.findall(r'<img[^>]* src="([^"]+)"', page)]
+        thumbs = [src for src in sources if not src.startswith("data:")]
+        # Every card has its picture but the failed ones (the demo's banned prompts) and
+        # the unfinished samples (their progress has no archived image).
+        no_image = page.count('<span class="no-image">')
+        assert cards >= 30 and len(thumbs) == cards - no_image >= 24
+        for src in thumbs:
+            answer = session.get(base + src, timeout=30)
+            assert answer.status_code == 200, src
+            assert answer.headers["Content-Type"].startswith("image/"), src
+            assert len(answer.content) > 1000, src
+    finally:
+        _stop(server)
