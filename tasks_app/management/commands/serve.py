@@ -154,6 +154,7 @@ def _retry_failed_images(ids: list[str]) -> None:
     had expired): asked again with fresh links, and tried again by the worker."""
     from tasks_app import services
     from tasks_app.images import archive
+    from tasks_app.images import jobs as image_jobs
 
     failed = list(
         TaskImage.objects.filter(task_id__in=ids, state=TaskImage.State.FAILED)
@@ -161,9 +162,10 @@ def _retry_failed_images(ids: list[str]) -> None:
         .distinct()
     )
     if failed:
-        services.task_lookup(ids=failed, force=True)
+        lookup = services.task_lookup(ids=failed, force=True)
         for task_id in failed:
             archive.image_retry_request(task_id=task_id)
+        image_jobs.images_archive_soon(tasks=lookup.tasks)
 
 
 def _forget_restarted_samples(simulator) -> None:
