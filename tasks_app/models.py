@@ -86,6 +86,10 @@ class Task(models.Model):
     )
     pressed_custom_id = models.TextField(blank=True)
     pressed_label = models.CharField(max_length=80, blank=True)
+    # A running task's progress preview: a thumbnail in default storage, and the
+    # relay's URL (without its query) it was made from (images/previews.py).
+    preview = models.CharField(max_length=255, blank=True)
+    preview_source = models.TextField(blank=True)
     queued = models.BooleanField(default=False)  # the relay answered 22: waiting behind others
     # When status or progress last changed: how "stalled" is told apart from "slow".
     changed_at = models.DateTimeField(null=True, blank=True)
@@ -164,6 +168,7 @@ class Task(models.Model):
             self.fail_reason,
             self.stalled_minutes,
             self.image_state,
+            self.preview,
         )
         return format(zlib.crc32(repr(seen).encode()), "x")
 

@@ -185,6 +185,7 @@ def _store(records: list[TaskRecord]) -> tuple[list[str], dict[str, Task]]:
     image_jobs.images_schedule_soon(
         task_ids=[task_id for task_id in changed if stored[task_id].image_sources]
     )
+    image_jobs.previews_soon(tasks=[stored[task_id] for task_id in changed if not stored[task_id].is_final])
     if any(not task.is_final for task in stored.values()):
         jobs.follow_soon()
     return changed, stored

@@ -52,6 +52,7 @@ urlpatterns = [
     path("tasks/<task_id:task_id>/thumb.webp", images.task_thumb, name="task_thumb"),
     path("tasks/<task_id:task_id>/image", images.task_image, name="task_image"),
     path("tasks/<task_id:task_id>/large.webp", images.task_large, name="task_large"),
+    path("tasks/<task_id:task_id>/preview.webp", images.task_preview, name="task_preview"),
     path("tasks/<task_id:task_id>/image/status", images.task_image_status, name="task_image_status"),
     path("tasks/<task_id:task_id>/image/retry", images.task_image_retry, name="task_image_retry"),
     path("tasks/<task_id:task_id>/quadrant/<int:n>.webp", images.task_quadrant, name="task_quadrant"),

@@ -26,7 +26,7 @@ from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from tasks_app import jobs, queues, services
-from tasks_app.images import archive
+from tasks_app.images import archive, previews
 from tasks_app.models import Task
 
 QUEUE = queues.IMAGES
@@ -62,6 +62,19 @@ def image_thumb(task_id: str, index: int, token: str) -> str:
 def image_renditions(task_id: str, index: int) -> str:
     """The large rendition and a grid's quadrants of one archived image."""
     return archive.renditions_build(task_id=task_id, index=index)
+
+
+@task(queue_name=QUEUE)
+def preview_fetch(task_id: str) -> str:
+    """A running task's progress preview (images/previews.py)."""
+    return previews.preview_fetch(task_id=task_id)
+
+
+def previews_soon(*, tasks: list[Task]) -> int:
+    """Queue a preview fetch for each of these running tasks whose relay shows a new one."""
+    due = [[task.pk] for task in tasks if previews.preview_due(task)]
+    _enqueue_all(preview_fetch, due, THUMB)
+    return len(due)
 
 
 def images_schedule_soon(*, task_ids: list[str]) -> None:

@@ -73,6 +73,14 @@ def quadrant_get(*, task_id: str, n: int) -> Served:
     return Served(name, "image/webp", f'"{image.sha256[:32]}-q{n}"', f"{task_id}-{n}.webp")
 
 
+def preview_get(*, task_id: str) -> Served:
+    """A running task's progress preview (images/previews.py); its name changes with it."""
+    name = Task.objects.filter(pk=task_id).values_list("preview", flat=True).first()
+    if not name:
+        raise ImageMissing(task_id)
+    return Served(name, "image/webp", f'"{name.rsplit("-", 1)[-1]}"', f"{task_id}-preview.webp")
+
+
 def thumb_cache_key(task_id: str) -> str:
     # v2: Served gained `final`; a pickled v1 copy would come back without it.
     return f"mjdash:thumb:v2:{task_id}"

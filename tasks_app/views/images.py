@@ -57,6 +57,12 @@ def task_quadrant(request: HttpRequest, task_id: str, n: int) -> HttpResponse:
 
 
 @require_GET
+def task_preview(request: HttpRequest, task_id: str) -> HttpResponse:
+    """A running task's progress preview; the card's ?v= changes with it."""
+    return _serve(request, lambda: images.preview_get(task_id=task_id), "private, " + FOREVER)
+
+
+@require_GET
 def task_image_status(request: HttpRequest, task_id: str) -> HttpResponse:
     """The card's image block as it stands: what a failed <img> swaps in."""
     return _image_block(request, task_id)
