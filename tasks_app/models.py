@@ -308,6 +308,8 @@ class Press(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["user", "-created"], name="press_history")]
+        verbose_name = _("press")
+        verbose_name_plural = _("presses")  # Django's default would say "presss"
 
     def __str__(self):
         return f"{self.task_id} {self.custom_id} {self.state}"

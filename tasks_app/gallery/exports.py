@@ -66,9 +66,14 @@ class _Line:
         return value
 
 
+# UTF-8's byte order mark opens the file: Excel reads a CSV without it in the
+# machine's legacy code page, and Chinese prompts come out as mojibake.
+BOM = "\ufeff"
+
+
 def csv_stream(tasks: Iterable[Task]) -> Iterator[str]:
     writer = csv.writer(_Line())
-    yield writer.writerow(CSV_FIELDS)
+    yield BOM + writer.writerow(CSV_FIELDS)
     for task in tasks:
         yield writer.writerow([neutralise(value) for value in _row(task)])
 

@@ -20,4 +20,8 @@ class Migration(migrations.Migration):
             name='preview_source',
             field=models.TextField(blank=True),
         ),
+        migrations.AlterModelOptions(
+            name='press',
+            options={'verbose_name': 'press', 'verbose_name_plural': 'presses'},
+        ),
     ]

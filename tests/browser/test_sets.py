@@ -115,7 +115,7 @@ def test_a_set_exports_csv_and_a_zip_and_its_cards_copy_their_id_and_prompt(brow
 
     with page.expect_download() as csv_download:
         page.click(".exports a:has-text('CSV')")
-    rows = list(csv.DictReader(io.StringIO(csv_download.value.path().read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(csv_download.value.path().read_text(encoding="utf-8-sig"))))
     assert csv_download.value.suggested_filename == f"{slug}.csv"
     assert [row["id"] for row in rows] == ids and rows[0]["prompt"] == "'=cmd a red kite"
 

@@ -37,7 +37,7 @@ def test_a_set_exports_as_csv_in_set_order_with_formulas_neutralised(logged_in, 
     _set(user, ["1764000000000003", "1764000000000001", "1764000000000002"])
     response = logged_in.get("/s/exp0rtslug/export.csv")
     assert response["Content-Disposition"] == 'attachment; filename="exp0rtslug.csv"'
-    rows = list(csv.DictReader(io.StringIO(_body(response).decode())))
+    rows = list(csv.DictReader(io.StringIO(_body(response).decode("utf-8-sig"))))
     assert [row["id"] for row in rows] == ["1764000000000003", "1764000000000001", "1764000000000002"]
     assert rows[1]["prompt"] == '\'=HYPERLINK("http://evil")'
     assert rows[2]["prompt"] == "'+1 -2 @cmd a calm sea"
@@ -52,7 +52,9 @@ def test_a_cell_starting_with_each_formula_character_is_escaped(logged_in, user,
     )
     _set(user, ["1764000000000004"])
 
-    [row] = csv.DictReader(io.StringIO(_body(logged_in.get("/s/exp0rtslug/export.csv")).decode(), newline=""))
+    [row] = csv.DictReader(
+        io.StringIO(_body(logged_in.get("/s/exp0rtslug/export.csv")).decode("utf-8-sig"), newline="")
+    )
 
     assert row["prompt"] == row["fail_reason"] == "'" + text
 
@@ -65,9 +67,19 @@ def test_a_cell_starting_with_anything_else_is_left_as_written(logged_in, user, 
     )
     _set(user, ids)
 
-    rows = list(csv.DictReader(io.StringIO(_body(logged_in.get("/s/exp0rtslug/export.csv")).decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(_body(logged_in.get("/s/exp0rtslug/export.csv")).decode("utf-8-sig")))
+    )
 
     assert [row["prompt"] for row in rows] == texts
+
+
+def test_a_csv_opens_in_excel_with_chinese_prompts_intact(logged_in, user, jobs_held):
+    services.task_store(records=[TaskRecord(id="1764000000000031", status="SUCCESS", prompt="一只橘猫")])
+    body = _body(logged_in.get("/tasks/1764000000000031/export.csv"))
+    # UTF-8 with its byte order mark first: how Excel knows the encoding.
+    assert body.startswith(b"\xef\xbb\xbfid,") and body.count(b"\xef\xbb\xbf") == 1
+    assert "一只橘猫" in body.decode("utf-8-sig")
 
 
 def test_a_set_exports_as_json_of_the_raw_payloads(logged_in, user, jobs_held):
@@ -88,7 +100,9 @@ def test_a_filtered_archive_view_and_a_single_task_export(logged_in, jobs_held):
         ]
     )
     rows = list(
-        csv.DictReader(io.StringIO(_body(logged_in.get("/tasks/export.csv", {"q": "kite"})).decode()))
+        csv.DictReader(
+            io.StringIO(_body(logged_in.get("/tasks/export.csv", {"q": "kite"})).decode("utf-8-sig"))
+        )
     )
     assert sorted(row["id"] for row in rows) == ["1764000000000021", "1764000000000022"]
     one = json.loads(_body(logged_in.get("/tasks/1764000000000023/export.json")))
