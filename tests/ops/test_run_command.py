@@ -112,7 +112,7 @@ def _log_in(server, port):
         f"{base}/accounts/login/",
         data={"username": "demo", "password": password, "csrfmiddlewaretoken": token.group(1)},
         headers={"Referer": f"{base}/accounts/login/"},
-        timeout=5,
+        timeout=30,  # the demo's worker may be archiving every seeded image meanwhile
     )
     return session, base
 
