@@ -64,6 +64,8 @@ def test_the_poller_answer_holds_only_changed_cards_and_ends_with_286(logged_in,
     pinned = simulator.add_task(status="IN_PROGRESS", ago=20, run=100.0)
     done = simulator.add_task(queued=0.0, run=1.0, ago=60)
     simulator.clock.advance(10)
+    # Their progress previews first: a preview arriving is a change of its own (images/previews.py).
+    services.task_lookup(ids=[moving, pinned])
     page = logged_in.get("/tasks/", {"ids": f"{moving},{pinned},{done}"})
     vals = _poller(page.content)
     assert {entry.split(":")[0] for entry in vals["ids"].split(",")} == {moving, pinned}
