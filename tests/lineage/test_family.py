@@ -150,7 +150,7 @@ def test_the_migration_reads_hashes_out_of_stored_payloads(simulator, jobs_held)
     f = make_family(simulator)
     services.task_lookup(ids=list(f.values()))
     Task.objects.update(job_hash="", parent_hash="", parent=None, pressed_custom_id="")
-    migration = importlib.import_module("tasks_app.migrations.0012_task_hashes")
+    migration = importlib.import_module("tasks_app.migrations.0013_task_hashes")
 
     migration.hashes_from_payloads(apps, None)
 

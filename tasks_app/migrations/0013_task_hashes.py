@@ -39,7 +39,7 @@ def hashes_from_payloads(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks_app", "0011_organize"),
+        ("tasks_app", "0012_workers"),
     ]
 
     operations = [
