@@ -230,11 +230,19 @@ def browser_login(page, live_server, user, workers):
     one real background worker, as `make run` has."""
     workers.start(1)
 
-    def login(next_path="/"):
+    def login(next_path="/", *, looked_up=True):
+        """`looked_up`: return once no card is still being looked up. The worker may
+        start after the page came; then its poller fills the cards in a moment later."""
         page.goto(f"{live_server.url}/accounts/login/?next={next_path}")
         page.fill("input[name=username]", "alice")
         page.fill("input[name=password]", "alice-pass-123")
         page.click("section.login button[type=submit]")
+        if looked_up:
+            page.wait_for_url(lambda url: "/accounts/login/" not in url)
+            page.wait_for_load_state("load")
+            # A looking-up card is filled in; a detail page reloads itself (HX-Refresh).
+            page.locator(".card-lookup, .looking-up").first.wait_for(state="detached", timeout=30_000)
+            page.wait_for_load_state("load")
         return page
 
     return login

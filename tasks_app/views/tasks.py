@@ -117,6 +117,7 @@ def task_poll(request: HtmxHttpRequest) -> HttpResponse:
         "poll": poll,
         "lookup": poll.lookup,
         "main": next((task for task in poll.lookup.tasks if task.id == main_id), None),
+        "main_id": main_id if main_id in poll.lookup.pending else "",  # still being looked up
         "retry_in": round(poll.interval) if poll.failures else 0,
     }
     response = render(

@@ -38,6 +38,9 @@ def test_the_refresh_control_swaps_the_card_in_place(browser_login, simulator):
     task_id = simulator.add_task(queued=0.0, run=1.0)
     simulator.clock.advance(30)
     page = browser_login(f"/tasks/?ids={task_id}")
+    # Looked up by the worker (the poller fills the card in if the page came first).
+    expect(page.locator(f"#task-{task_id} .badge")).to_have_text("Success", timeout=20_000)
+    page.wait_for_load_state("load")  # htmx (deferred) is running: the click is an htmx post, not a plain one
     simulator.reset_counters()
     with page.expect_response(lambda response: response.url.endswith(f"/tasks/{task_id}/refresh")) as answer:
         page.locator(f"#task-{task_id} .refresh-button").click()

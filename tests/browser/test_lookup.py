@@ -51,7 +51,7 @@ def test_a_looking_up_card_is_filled_in_by_the_poller(browser_login, simulator, 
     task_id = simulator.add_task(prompt="a lantern in the fog", run=1.0, queued=0.0)
     simulator.clock.advance(120)
     simulator.set_fault("timeout", routes="list", times=1)  # ...which takes the relay a while
-    page = browser_login(f"/tasks/?ids={task_id}")
+    page = browser_login(f"/tasks/?ids={task_id}", looked_up=False)
 
     card = page.locator(f"#task-{task_id}")
     expect(card).to_have_class(re.compile(r"\bcard-lookup\b"))

@@ -117,7 +117,9 @@ def test_a_detail_page_looked_up_reloads_itself_when_its_task_arrives(logged_in,
     assert "Looking up this task" in page and f'data-poll-id="{task_id}"' in page
     assert f'"main": "{task_id}"' in page.replace("&quot;", '"')
 
-    assert "HX-Refresh" not in _poll(logged_in, task_id, main=task_id)  # still looking
+    looking = _poll(logged_in, task_id, main=task_id)
+    assert "HX-Refresh" not in looking  # still looking, and the next poll still says whose page it is:
+    assert f'"main": "{task_id}"' in looking.content.decode().replace("&quot;", '"')
     _run(_lookups(held)[0])
     assert _poll(logged_in, task_id, main=task_id)["HX-Refresh"] == "true"
     assert "a kite over dunes" in logged_in.get(f"/tasks/{task_id}/").content.decode()
