@@ -3,6 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
+from tasks_app import services
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PRIVATE_ID = "1743326750223591"
@@ -37,9 +39,29 @@ def test_thumbnails_load_on_the_grid_and_a_refused_one_says_why(browser_login, s
     screenshot("images-grid")
 
 
+def _wait_built(task_id: str, timeout: float = 60.0) -> None:
+    import time
+
+    from django.core.files.storage import default_storage
+
+    from tasks_app.images.archive import large_name, quadrant_name
+    from tasks_app.models import TaskImage
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        image = TaskImage.objects.filter(task_id=task_id, index=0, state="ok").first()
+        names = [large_name(image), *(quadrant_name(image, n) for n in range(1, 5))] if image else []
+        if names and all(default_storage.exists(name) for name in names):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"task {task_id}: its renditions were not built in {timeout} s")
+
+
 def test_the_detail_page_numbers_the_quadrants(browser_login, simulator, screenshot):
     task_id = simulator.add_task(prompt="four lanterns on a pier", run=1.0)
     simulator.clock.advance(120)
+    services.task_lookup(ids=[task_id])
+    _wait_built(task_id)  # the large rendition and quadrants too: a page opened between them races
     page = browser_login(f"/tasks/{task_id}/")
 
     expect(page.locator(".quadrant-open")).to_have_count(4, timeout=ARCHIVED)
