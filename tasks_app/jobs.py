@@ -61,7 +61,7 @@ def follow_tick(token: str) -> dict:
     return {"asked": len(due), "images": scheduled}
 
 
-@task(queue_name=queues.DEFAULT)  # a page waits: on the urgent worker, never behind images
+@task(queue_name=queues.FOLLOW)  # a page waits: with the ticks, never behind images
 def tasks_lookup(ids: list[str], token: str, force: bool = False) -> dict:
     """Ask the relay about IDs a page showed as "looking up…" (lookups.py), once per ID."""
     return lookups.lookup_run(ids=ids, token=token, force=force)

@@ -7,7 +7,7 @@ MJ_IMAGE_WORKERS workers for IMAGES; each image job may hold its worker at most
 MJ_IMAGE_JOB_SECONDS. Plain names only: mjdash/settings.py imports this module.
 """
 
-FOLLOW = "follow"  # follow_tick: one batched relay call about every unfinished task
+FOLLOW = "follow"  # follow_tick (one batched relay call about every unfinished task), tasks_lookup
 PRESS = "press"  # press_send, press_reconcile, press_adopt: paid, a person waits
 IMAGES = "images"  # downloads, thumbnails, renditions: slow hosts, big pictures
 DEFAULT = "default"  # anything else
