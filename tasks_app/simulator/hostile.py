@@ -38,9 +38,12 @@ TRICKLE_PAUSE = 0.25  # seconds between chunks: 16 KB/s
 def reply(sim: Simulator, kind: str, seed: int) -> tuple[int, dict[str, str], bytes | Iterator[bytes]]:
     headers = {"Content-Type": "image/png"}
     if kind == "trickle":
-        data = render(seed, 1, "single")
+        data = sim.images.png(seed, 1, "single")
         headers["Content-Length"] = str(len(data))
         return 200, headers, _trickle(sim, data)
+    if kind == "truncated":
+        whole = sim.images.png(seed, 1, "single")  # rendered once, like every picture of the host
+        return 200, headers, whole[: len(whole) // 2]
     return 200, headers, body(kind, seed)
 
 
