@@ -123,7 +123,11 @@ def test_a_due_poll_of_tasks_that_did_not_move_writes_only_their_fetch_time(simu
 
 
 @pytest.mark.django_db
-def test_a_task_that_moved_is_written_in_one_upsert_of_the_fields_that_moved(simulator, settings):
+def test_a_task_that_moved_is_written_in_one_upsert_of_the_fields_that_moved(
+    simulator, settings, database_queue
+):
+    # Jobs queued, as in production: the progress previews' jobs (which write a
+    # task's preview) run in a worker, not inside this lookup.
     settings.MJ_FRESHNESS_SECONDS = 0
     ids = [simulator.add_task(run=10_000.0, queued=0.0, prompt="a quiet pier") for _ in range(5)]
     simulator.clock.advance(30)
