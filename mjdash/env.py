@@ -67,16 +67,25 @@ def envbool(name: str, default: bool = False) -> bool:
     raise _refuse(name, "one of 1/0, true/false, yes/no, on/off", value)
 
 
-def _check_range(name: str, number, value: str, minimum, above):
+def _check_range(name: str, number, value: str, minimum, above, maximum=None):
     if minimum is not None and number < minimum:
         raise _refuse(name, f"at least {minimum}", value)
+    if maximum is not None and number > maximum:
+        raise _refuse(name, f"at most {maximum}", value)
     if above is not None and number <= above:
         raise _refuse(name, f"greater than {above}", value)
     return number
 
 
-def envint(name: str, default: int, *, minimum: int | None = None, above: int | None = None) -> int:
-    """A whole number, at least `minimum` / greater than `above` when given."""
+def envint(
+    name: str,
+    default: int,
+    *,
+    minimum: int | None = None,
+    above: int | None = None,
+    maximum: int | None = None,
+) -> int:
+    """A whole number, at least `minimum` / greater than `above` / at most `maximum` when given."""
     value = _raw(name)
     if value is None:
         return default
@@ -84,7 +93,7 @@ def envint(name: str, default: int, *, minimum: int | None = None, above: int | 
         number = int(value.strip())
     except ValueError:
         raise _refuse(name, "an integer", value) from None
-    return _check_range(name, number, value, minimum, above)
+    return _check_range(name, number, value, minimum, above, maximum)
 
 
 def envfloat(name: str, default: float, *, minimum: float | None = None, above: float | None = None) -> float:
@@ -141,6 +150,17 @@ def envurl(name: str, default: str = "", *, schemes: tuple[str, ...] = ("http", 
         kinds = "an http(s)" if set(schemes) == {"http", "https"} else "a " + "/".join(schemes)
         raise _refuse(name, f"{kinds} URL such as {example}", value)
     return url
+
+
+def envmatch(name: str, pattern: str, expected: str) -> str:
+    """Text (stripped) that matches the regular expression `pattern` whole ('' when unset);
+    `expected` says what it must be, e.g. "an S3 bucket name such as mjdash-media"."""
+    value = _raw(name)
+    if value is None:
+        return ""
+    if not re.fullmatch(pattern, value.strip()):
+        raise _refuse(name, expected, value)
+    return value.strip()
 
 
 def envnetworks(name: str, *, strict: bool = False) -> list[str]:

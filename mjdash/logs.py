@@ -121,8 +121,15 @@ class JsonFormatter(logging.Formatter):
 
 
 def known_secrets() -> list[str]:
-    names = ("MJ_API_KEY", "MJ_NOTIFY_TOKEN", "SECRET_KEY")
-    values = {os.environ.get(name, "") for name in ("MJ_API_KEY", "MJ_NOTIFY_TOKEN", "DJANGO_SECRET_KEY")}
+    names = ("MJ_API_KEY", "MJ_NOTIFY_TOKEN", "SECRET_KEY", "MJ_MEDIA_SECRET_ACCESS_KEY")
+    variables = (
+        "MJ_API_KEY",
+        "MJ_NOTIFY_TOKEN",
+        "DJANGO_SECRET_KEY",
+        "MJ_MEDIA_SECRET_ACCESS_KEY",
+        "AWS_SECRET_ACCESS_KEY",  # the bucket's, when boto3 finds it by itself
+    )
+    values = {os.environ.get(name, "") for name in variables}
     try:
         from django.conf import settings
 

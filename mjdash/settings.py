@@ -30,11 +30,13 @@ from mjdash.env import (
     envint,
     envlist,
     envloglevel,
+    envmatch,
     envnetworks,
     envrate,
     envurl,
     missing_partner,
 )
+from mjdash.media import bucket_origin, bucket_storage
 from tasks_app import queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -232,6 +234,7 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")).strip())
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")).strip())
 STORAGES = {
+    # Archived images: this, or a bucket when MJ_MEDIA_BUCKET is set (see "Images" below).
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Production: whitenoise serves hashed, compressed copies made by collectstatic.
     "staticfiles": {
@@ -355,6 +358,68 @@ MJ_IMAGE_ALLOWED_NETWORKS = envnetworks("MJ_IMAGE_ALLOWED_NETWORKS")
 MJ_IMAGE_RETRIES = envint("MJ_IMAGE_RETRIES", 4, minimum=0)
 MJ_IMAGE_RETRY_BACKOFF = envfloat("MJ_IMAGE_RETRY_BACKOFF", 10.0, above=0)
 
+# ---- Where archived images live: MEDIA_ROOT, or an S3-compatible bucket ---------
+# With MJ_MEDIA_BUCKET set, every host (web and worker) reads and writes one bucket
+# (AWS S3, or R2, MinIO, OSS, COS... through MJ_MEDIA_ENDPOINT_URL) and MEDIA_ROOT
+# holds nothing. Credentials: MJ_MEDIA_ACCESS_KEY_ID + MJ_MEDIA_SECRET_ACCESS_KEY,
+# or, with neither, boto3's usual chain (AWS_ACCESS_KEY_ID..., ~/.aws, an instance
+# role). Images are served after the login check by a redirect to a URL signed for
+# MJ_MEDIA_URL_SECONDS, or streamed through the app (MJ_MEDIA_SERVE=stream: the
+# bucket need not be reachable by browsers). Each call to the bucket is bounded by
+# MJ_MEDIA_TIMEOUT per connect and per read, three attempts at most.
+MJ_MEDIA_BUCKET = envmatch(
+    "MJ_MEDIA_BUCKET",
+    r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+    "an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens) such as mjdash-media",
+)
+MJ_MEDIA_ENDPOINT_URL = envurl("MJ_MEDIA_ENDPOINT_URL")
+MJ_MEDIA_REGION = envmatch("MJ_MEDIA_REGION", r"[a-z0-9][a-z0-9-]{0,39}", "a region such as eu-west-1")
+MJ_MEDIA_ACCESS_KEY_ID = env("MJ_MEDIA_ACCESS_KEY_ID").strip()
+MJ_MEDIA_SECRET_ACCESS_KEY = env("MJ_MEDIA_SECRET_ACCESS_KEY").strip()
+# A folder of the bucket (e.g. mjdash/prod): several dashboards may share one bucket.
+MJ_MEDIA_PREFIX = envmatch(
+    "MJ_MEDIA_PREFIX",
+    r"/*(?!\.{1,2}(?:/|$))[A-Za-z0-9_-][A-Za-z0-9._-]*(?:/(?!\.{1,2}(?:/|$))[A-Za-z0-9._-]+)*/*",
+    "a key prefix of letters, digits, '.', '_', '-' and '/' such as mjdash/prod",
+).strip("/")
+# Path style (https://endpoint/bucket/key) suits MinIO and most self-hosted servers;
+# virtual-host style (https://bucket.endpoint/key) is what OSS requires; auto: boto3's choice.
+MJ_MEDIA_ADDRESSING_STYLE = envchoice("MJ_MEDIA_ADDRESSING_STYLE", "auto", ("auto", "path", "virtual"))
+MJ_MEDIA_SERVE = envchoice("MJ_MEDIA_SERVE", "redirect", ("redirect", "stream"))
+# SigV4 signs for a week at most.
+MJ_MEDIA_URL_SECONDS = envint("MJ_MEDIA_URL_SECONDS", 300, minimum=10, maximum=7 * 24 * 3600)
+MJ_MEDIA_TIMEOUT = envfloat("MJ_MEDIA_TIMEOUT", 20.0, above=0)
+_half_credentials = missing_partner(
+    MJ_MEDIA_ACCESS_KEY_ID=MJ_MEDIA_ACCESS_KEY_ID, MJ_MEDIA_SECRET_ACCESS_KEY=MJ_MEDIA_SECRET_ACCESS_KEY
+)
+if _half_credentials:
+    raise ImproperlyConfigured(f"{_half_credentials}: a bucket's credentials are a pair (or set neither).")
+for _name in (
+    "MJ_MEDIA_ENDPOINT_URL",
+    "MJ_MEDIA_REGION",
+    "MJ_MEDIA_ACCESS_KEY_ID",
+    "MJ_MEDIA_PREFIX",
+    "MJ_MEDIA_ADDRESSING_STYLE",
+    "MJ_MEDIA_SERVE",
+    "MJ_MEDIA_URL_SECONDS",
+    "MJ_MEDIA_TIMEOUT",
+):
+    if env(_name) and not MJ_MEDIA_BUCKET:
+        raise ImproperlyConfigured(f"{_name} is set without MJ_MEDIA_BUCKET: it applies to a bucket only.")
+if MJ_MEDIA_BUCKET:
+    STORAGES["default"] = bucket_storage(
+        bucket=MJ_MEDIA_BUCKET,
+        endpoint_url=MJ_MEDIA_ENDPOINT_URL,
+        region=MJ_MEDIA_REGION,
+        access_key=MJ_MEDIA_ACCESS_KEY_ID,
+        secret_key=MJ_MEDIA_SECRET_ACCESS_KEY,
+        prefix=MJ_MEDIA_PREFIX,
+        addressing_style=MJ_MEDIA_ADDRESSING_STYLE,
+        url_seconds=MJ_MEDIA_URL_SECONDS,
+        timeout=MJ_MEDIA_TIMEOUT,
+        largest_upload=MJ_IMAGE_MAX_BYTES,
+    )
+
 # ---- Background work: Django's Tasks framework (django.tasks) ------------------
 # Workers follow every unfinished task and archive every finished image, with
 # no page open. MJ_TASK_BACKEND picks the queue: "database" (django-tasks-db,
@@ -477,7 +542,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # while the browser tests still see every violation. Images: this site and
 # data: URLs; MJ_CSP_IMG_SRC adds hosts (comma separated, e.g. the relay's image
 # CDN while cards show upstream images directly); DEBUG and demo mode add
-# loopback, where the simulator serves its images.
+# loopback, where the simulator serves its images; a bucket that images are
+# redirected to (MJ_MEDIA_SERVE=redirect) adds its own origin.
 MJ_CSP_IMG_SRC = envlist("MJ_CSP_IMG_SRC")
 for _source in MJ_CSP_IMG_SRC:
     if ";" in _source or any(char.isspace() for char in _source):
@@ -485,6 +551,15 @@ for _source in MJ_CSP_IMG_SRC:
             f"MJ_CSP_IMG_SRC must be comma-separated sources such as https://cdn.example.com, got {_source!r}"
         )
 _img_src = [CSP.SELF, "data:", *MJ_CSP_IMG_SRC]
+if MJ_MEDIA_BUCKET and MJ_MEDIA_SERVE == "redirect":  # image routes redirect to signed bucket URLs
+    _img_src.append(
+        bucket_origin(
+            bucket=MJ_MEDIA_BUCKET,
+            endpoint_url=MJ_MEDIA_ENDPOINT_URL,
+            region=MJ_MEDIA_REGION,
+            addressing_style=MJ_MEDIA_ADDRESSING_STYLE,
+        )
+    )
 if DEBUG or MJ_DEMO_MODE:
     _img_src += ["http://127.0.0.1:*", "http://localhost:*"]
 MJ_CSP_POLICY = {

@@ -77,3 +77,11 @@ def test_the_notify_token_in_a_request_path_never_reaches_the_log(stdout_log, cl
     output = stdout_log.getvalue()
     assert "/hooks/notify/" in output
     assert "hook-token-7d1e55aa" not in output
+
+
+def test_the_buckets_secret_never_reaches_the_log(stdout_log, settings):
+    settings.MJ_MEDIA_SECRET_ACCESS_KEY = "bucket-secret-5c2a9e01"
+    logging.getLogger("mjdash").error("upload refused for key bucket-secret-5c2a9e01")
+    output = stdout_log.getvalue()
+    assert "upload refused" in output
+    assert "bucket-secret-5c2a9e01" not in output

@@ -4,6 +4,7 @@ Most tests load the settings in a fresh process with a controlled environment
 (nothing of this run's MJ_/DJANGO_ variables), the way a deployment starts.
 """
 
+import ast
 import os
 import subprocess
 import sys
@@ -145,10 +146,112 @@ def test_a_notify_url_that_is_not_http_is_refused():
         ("DJANGO_REFERRER_POLICY", "sometimes", "DJANGO_REFERRER_POLICY must be one or more of"),
         ("DJANGO_SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto,https", "DJANGO_SECURE_PROXY_SSL_HEADER must"),
         ("MJ_CSP_IMG_SRC", "cdn.example.com; script-src *", "MJ_CSP_IMG_SRC must be"),
+        ("MJ_MEDIA_BUCKET", "My_Bucket", "MJ_MEDIA_BUCKET must be an S3 bucket name"),
+        ("MJ_MEDIA_BUCKET", "ab", "MJ_MEDIA_BUCKET must be an S3 bucket name"),
+        ("MJ_MEDIA_ENDPOINT_URL", "minio:9000", "MJ_MEDIA_ENDPOINT_URL must be an http(s) URL"),
     ],
 )
 def test_each_nonsense_value_is_refused_naming_its_variable(variable, value, expected):
     assert refusal(load_settings(**{variable: value})).startswith(expected)
+
+
+# ---- archived images in a bucket -------------------------------------------------------
+
+BUCKET = {
+    "MJ_MEDIA_BUCKET": "mjdash-media",
+    "MJ_MEDIA_ENDPOINT_URL": "http://127.0.0.1:9000/",
+    "MJ_MEDIA_REGION": "eu-west-1",
+    "MJ_MEDIA_ACCESS_KEY_ID": "AKIDEXAMPLE",
+    "MJ_MEDIA_SECRET_ACCESS_KEY": "bucket-secret-123",
+}
+
+
+def test_a_bucket_chosen_by_variables_alone_becomes_the_default_storage():
+    expr = (
+        "(lambda o: (settings.STORAGES['default']['BACKEND'], o['bucket_name'], o['endpoint_url'], "
+        "o['region_name'], o['access_key'], o['location'], o['querystring_expire'], o['default_acl'], "
+        "o['client_config'].read_timeout, o['client_config'].retries, "
+        "o['transfer_config'].multipart_threshold > settings.MJ_IMAGE_MAX_BYTES, settings.MJ_MEDIA_SERVE))"
+        "(settings.STORAGES['default']['OPTIONS'])"
+    )
+    result = load_settings(
+        expr, **BUCKET, MJ_MEDIA_PREFIX="/mjdash/prod/", MJ_MEDIA_URL_SECONDS="120", MJ_MEDIA_TIMEOUT="7"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == repr(
+        (
+            "storages.backends.s3.S3Storage",
+            "mjdash-media",
+            "http://127.0.0.1:9000",
+            "eu-west-1",
+            "AKIDEXAMPLE",
+            "mjdash/prod",
+            120,
+            None,
+            7.0,
+            {"max_attempts": 3, "mode": "standard"},
+            True,
+            "redirect",
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("variables", "origin"),
+    [
+        ({}, "http://127.0.0.1:9000"),  # path style on a self-hosted endpoint
+        (
+            {
+                "MJ_MEDIA_ENDPOINT_URL": "https://oss-cn-hangzhou.aliyuncs.com",
+                "MJ_MEDIA_ADDRESSING_STYLE": "virtual",
+            },
+            "https://mjdash-media.oss-cn-hangzhou.aliyuncs.com",
+        ),
+        ({"MJ_MEDIA_SERVE": "stream"}, None),  # the app sends the bytes: the page never leaves the site
+    ],
+)
+def test_the_pages_policy_lets_images_follow_their_redirect_to_the_bucket(variables, origin):
+    result = load_settings(
+        "[str(source) for source in settings.MJ_CSP_POLICY['img-src']]",
+        **{**PRODUCTION, **BUCKET, **variables},
+    )
+    assert result.returncode == 0, result.stderr
+    sources = ast.literal_eval(result.stdout.strip())
+    bucket_sources = [source for source in sources if source not in ("'self'", "data:")]
+    assert bucket_sources == ([origin] if origin else [])
+
+
+def test_without_a_bucket_archived_images_stay_on_the_file_system():
+    result = load_settings("settings.STORAGES['default']['BACKEND']")
+    assert result.stdout.strip() == "'django.core.files.storage.FileSystemStorage'"
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({"MJ_MEDIA_PREFIX": "media/../../etc"}, "MJ_MEDIA_PREFIX must be a key prefix"),
+        ({"MJ_MEDIA_PREFIX": "a b"}, "MJ_MEDIA_PREFIX must be a key prefix"),
+        ({"MJ_MEDIA_SERVE": "proxy"}, "MJ_MEDIA_SERVE must be one of redirect, stream, got 'proxy'"),
+        ({"MJ_MEDIA_URL_SECONDS": "5"}, "MJ_MEDIA_URL_SECONDS must be at least 10, got '5'"),
+        ({"MJ_MEDIA_URL_SECONDS": "604801"}, "MJ_MEDIA_URL_SECONDS must be at most 604800"),
+        ({"MJ_MEDIA_TIMEOUT": "0"}, "MJ_MEDIA_TIMEOUT must be greater than 0"),
+        ({"MJ_MEDIA_REGION": "EU West"}, "MJ_MEDIA_REGION must be a region"),
+        (
+            {"MJ_MEDIA_SECRET_ACCESS_KEY": ""},
+            "MJ_MEDIA_ACCESS_KEY_ID is set without MJ_MEDIA_SECRET_ACCESS_KEY",
+        ),
+        ({"MJ_MEDIA_BUCKET": ""}, "MJ_MEDIA_ENDPOINT_URL is set without MJ_MEDIA_BUCKET"),
+    ],
+)
+def test_a_bucket_setting_that_makes_no_sense_stops_start_up(variables, expected):
+    result = load_settings(**{**BUCKET, **variables})
+    assert refusal(result).startswith(expected)
+    assert "bucket-secret-123" not in result.stderr
+
+
+def test_a_serving_choice_without_a_bucket_is_refused_not_ignored():
+    message = refusal(load_settings(MJ_MEDIA_SERVE="stream"))
+    assert message == "MJ_MEDIA_SERVE is set without MJ_MEDIA_BUCKET: it applies to a bucket only."
 
 
 @pytest.mark.parametrize(
