@@ -348,6 +348,11 @@ class TaskImage(models.Model):
     thumb_width = models.PositiveIntegerField(default=0)
     thumb_height = models.PositiveIntegerField(default=0)
     preview = models.TextField(blank=True)  # a tiny blurred WebP as a data: URI
+    # What else is stored, so that serving never asks the storage (a bucket: a
+    # request per question): the large rendition's name, and whether the four
+    # quadrant crops of a grid are stored (named by images.archive.quadrant_name).
+    large = models.CharField(max_length=255, blank=True)
+    quadrants = models.BooleanField(default=False)
     claim = models.CharField(max_length=32, blank=True)  # the token of the job that may work on it
     claimed_until = models.DateTimeField(null=True, blank=True)  # then another job may take it over
     tries = models.PositiveSmallIntegerField(default=0)  # downloads that failed for a passing reason

@@ -12,11 +12,11 @@ import json
 import zipfile
 from collections.abc import Iterable, Iterator
 
-from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 from django.utils.text import slugify
 
+from tasks_app.images import storage
 from tasks_app.models import Task, TaskImage
 
 CHUNK = 500
@@ -158,7 +158,7 @@ def zip_stream(entries: Iterable[tuple[str, str]]) -> Iterator[bytes]:
     with zipfile.ZipFile(buffer, mode="w", compression=zipfile.ZIP_STORED) as archive:
         for name, stored in entries:
             try:
-                source = default_storage.open(stored, "rb")
+                source = storage.open(stored)  # one request to a bucket, streamed
             except OSError:
                 continue  # gone from storage: leave it out rather than break the download
             with source, archive.open(name, mode="w", force_zip64=True) as target:

@@ -10,8 +10,11 @@ it works; its outcome is written only while it still holds the token. A
 worker killed mid-download stops renewing, and after MJ_CLAIM_SECONDS the
 next scheduling pass takes the image over, at most MJ_IMAGE_RETRIES times
 (an image that kills its worker every time must not be fetched for ever).
-Files are written under names that hold the content's hash and checked by
-size, so a half-written file from a killed worker is replaced, never served.
+Files are written under names that hold the content's hash, each whole or
+not at all (images/storage.py), and the row names them only once they are
+stored, so nothing half-written is ever served, on the file system or in a
+bucket. The row also records the renditions stored (`large`, `quadrants`):
+serving and rebuilding never ask the storage what exists.
 
 A refused image (too many pixels, too long and thin, not a picture, cut
 short) fails for good, with its reason on the card; only a person's "Retry"
@@ -29,14 +32,12 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.files import File
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
 from django.db.models import BooleanField, Case, ExpressionWrapper, F, PositiveSmallIntegerField, Q, When
 from django.utils import timezone
 from PIL import Image
 
+from tasks_app.images import storage
 from tasks_app.images.errors import ImageRefused
 from tasks_app.images.fetch import download
 from tasks_app.images.processing import LARGE_SIDE, describe, large_build, quadrants_build, thumb_build
@@ -183,25 +184,34 @@ def derivatives_build(*, image: TaskImage) -> None:
     """The thumbnail at the configured size, the large rendition and a grid's
     quadrants, from the archived original (`archive_images --rebuild`)."""
     thumb_side = min(settings.MJ_THUMB_SIZE, max(image.width, image.height))
-    if not image.thumb or max(image.thumb_width, image.thumb_height) != thumb_side:
-        with default_storage.open(image.original, "rb") as original:
-            thumb, (tw, th), preview = thumb_build(original, size=settings.MJ_THUMB_SIZE)
-        name = _save(f"{stem(image.task_id, image.index, image.sha256)}-{settings.MJ_THUMB_SIZE}.webp", thumb)
-        TaskImage.objects.filter(pk=image.pk).update(
-            thumb=name, thumb_width=tw, thumb_height=th, preview=preview
-        )
-    _renditions(image)
+    _build_missing(image, thumb=not image.thumb or max(image.thumb_width, image.thumb_height) != thumb_side)
 
 
 def _renditions(image: TaskImage) -> None:
-    if _is_main(image.task, image.index) and not default_storage.exists(large_name(image)):
-        with default_storage.open(image.original, "rb") as original:
-            _save(large_name(image), large_build(original, size=LARGE_SIDE))
-    names = [quadrant_name(image, n) for n in range(1, 5)]
-    if image.index == 0 and image.task.is_grid and not all(map(default_storage.exists, names)):
-        with default_storage.open(image.original, "rb") as original:
-            for name, data in zip(names, quadrants_build(original), strict=True):
-                _save(name, data)
+    _build_missing(image, thumb=False)
+
+
+def _build_missing(image: TaskImage, *, thumb: bool) -> None:
+    """Build what the row does not record as stored, from one read of the original
+    (none when nothing is missing), one write per file; then record it, unless
+    the row has meanwhile been archived again from other bytes."""
+    wants_large = _is_main(image.task, image.index) and not image.large
+    wants_quadrants = image.index == 0 and image.task.is_grid and not image.quadrants
+    if not (thumb or wants_large or wants_quadrants):
+        return
+    fields: dict = {}
+    with storage.open(image.original, seekable=True) as original:
+        if thumb:
+            data, (tw, th), preview = thumb_build(original, size=settings.MJ_THUMB_SIZE)
+            name = f"{stem(image.task_id, image.index, image.sha256)}-{settings.MJ_THUMB_SIZE}.webp"
+            fields.update(thumb=storage.save(name, data), thumb_width=tw, thumb_height=th, preview=preview)
+        if wants_large:
+            fields["large"] = storage.save(large_name(image), large_build(original, size=LARGE_SIDE))
+        if wants_quadrants:
+            for n, data in enumerate(quadrants_build(original), 1):
+                storage.save(quadrant_name(image, n), data)
+            fields["quadrants"] = True
+    TaskImage.objects.filter(pk=image.pk, sha256=image.sha256).update(**fields)
 
 
 def stem(task_id: str, index: int, digest: str) -> str:
@@ -298,8 +308,8 @@ def _download_and_thumb(task: Task, index: int, url: str) -> dict:
         fmt, width, height = describe(body)  # the header alone: refused here before any decoding
         thumb, (tw, th), preview = thumb_build(body, size=settings.MJ_THUMB_SIZE)
         name = stem(task.pk, index, digest)
-        original = _save(f"{name}.{fmt.lower().replace('jpeg', 'jpg')}", File(body), size=size)
-        thumb_name = _save(f"{name}-{settings.MJ_THUMB_SIZE}.webp", thumb)
+        original = storage.save(f"{name}.{fmt.lower().replace('jpeg', 'jpg')}", body)
+        thumb_name = storage.save(f"{name}-{settings.MJ_THUMB_SIZE}.webp", thumb)
     return {
         "original": original,
         "bytes": size,
@@ -311,6 +321,8 @@ def _download_and_thumb(task: Task, index: int, url: str) -> dict:
         "thumb_width": tw,
         "thumb_height": th,
         "preview": preview,
+        "large": "",  # the renditions of these bytes come later (renditions_build)
+        "quadrants": False,
     }
 
 
@@ -347,15 +359,3 @@ def _record(pk: int, token: str, fields: dict) -> bool:
     """Write the outcome only while this job still holds the claim."""
     fields["claimed_until"] = None
     return bool(TaskImage.objects.filter(pk=pk, claim=token).update(updated=timezone.now(), **fields))
-
-
-def _save(name: str, content, *, size: int | None = None) -> str:
-    """Store content under its content-addressed name; a file already there of
-    the right size is the same bytes, one of another size was cut short."""
-    if isinstance(content, bytes):
-        size, content = len(content), ContentFile(content)
-    if default_storage.exists(name):
-        if default_storage.size(name) == size:
-            return name
-        default_storage.delete(name)
-    return default_storage.save(name, content)

@@ -2,7 +2,9 @@
 
 Nothing here downloads or builds an image: that is the workers' job
 (images/archive.py, run by jobs.py). A request for an image that is not
-archived yet answers at once that it is on its way.
+archived yet answers at once that it is on its way. Nothing here asks the
+storage either: the TaskImage row records what is stored (a bucket would
+charge a request per question).
 """
 
 from __future__ import annotations
@@ -10,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from django.core.cache import cache
-from django.core.files.storage import default_storage
 from django.utils.text import slugify
 
-from tasks_app.images.archive import large_name, quadrant_name
+from tasks_app.images.archive import quadrant_name
 from tasks_app.images.errors import ImageMissing, ImagePending, ImageUnavailable
 from tasks_app.models import Task, TaskImage
 
@@ -56,9 +57,8 @@ def large_get(*, task_id: str) -> Served:
     archived before there was one (until `archive_images --rebuild`), the
     original itself, shown inline. Never built here: that is the workers' job."""
     image = _main_image(task_id)
-    name = large_name(image)
-    if default_storage.exists(name):
-        return Served(name, "image/webp", f'"{image.sha256[:32]}-large"', f"{task_id}-large.webp")
+    if image.large:
+        return Served(image.large, "image/webp", f'"{image.sha256[:32]}-large"', f"{task_id}-large.webp")
     return replace(original_get(task_id=task_id, image=image), final=False)
 
 
@@ -67,10 +67,9 @@ def quadrant_get(*, task_id: str, n: int) -> Served:
     image = _main_image(task_id)
     if n not in range(1, 5) or not image.task.is_grid:
         raise ImageMissing(task_id)
-    name = quadrant_name(image, n)
-    if not default_storage.exists(name):
+    if not image.quadrants:
         raise ImagePending(task_id)
-    return Served(name, "image/webp", f'"{image.sha256[:32]}-q{n}"', f"{task_id}-{n}.webp")
+    return Served(quadrant_name(image, n), "image/webp", f'"{image.sha256[:32]}-q{n}"', f"{task_id}-{n}.webp")
 
 
 def preview_get(*, task_id: str) -> Served:

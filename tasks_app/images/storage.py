@@ -1,0 +1,164 @@
+"""The one door to where archived images live: Django's `storages["default"]`,
+the file system under MEDIA_ROOT or an S3-compatible bucket (MJ_MEDIA_BUCKET).
+
+Everything that reads or writes archived files goes through these four calls,
+and each costs one request to a bucket at most (`url` none: it is signed here):
+
+- `save`: the whole file appears under its name at once, or nothing does. A
+  bucket shows a PUT whole or not at all (settings keep every upload a single
+  PUT); on the file system the bytes go to a hidden temporary file beside the
+  target, renamed over it when complete. A worker killed mid-write leaves no
+  half file under a name the database records (it records names only after
+  every write succeeded).
+- `open`: a reader of the stored bytes, one GET on a bucket, streamed.
+- `url`: a short-lived signed URL a browser may fetch, or None where files are
+  sent by the app itself (the file system, or MJ_MEDIA_SERVE=stream).
+- `delete`.
+
+Nothing here asks whether a file exists: what is archived is recorded in the
+database (TaskImage), which every reader consults instead.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, storages
+from django.utils.http import content_disposition_header
+
+COPY_BYTES = 256 * 1024
+# A bucket's reader is spooled to disk past this when a caller needs to seek (Pillow).
+SPOOL_BYTES = 8 * 1024 * 1024
+
+
+def save(name: str, content: bytes | BinaryIO) -> str:
+    """Store `content` under `name`, replacing what is there, as one atomic step."""
+    store = storages["default"]
+    if isinstance(store, FileSystemStorage):
+        _write_atomically(store, name, content)
+        return name
+    if isinstance(content, bytes):
+        content = ContentFile(content)
+    return store.save(name, content)
+
+
+def open(name: str, *, seekable: bool = False) -> BinaryIO:  # noqa: A001 - the storage verb
+    """A binary reader of the stored file (FileNotFoundError when it is gone); its
+    `size` attribute is the byte count when the store says so. `seekable` for
+    readers that jump about (Pillow): a bucket's body is then spooled first."""
+    store = storages["default"]
+    if not _is_bucket(store):
+        return store.open(name, "rb")
+    from botocore.exceptions import ClientError
+
+    try:
+        answer = store.bucket.Object(_key(store, name)).get()
+    except ClientError as exc:
+        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+            raise FileNotFoundError(name) from None
+        raise
+    body = _Body(answer["Body"], answer.get("ContentLength"))
+    if not seekable:
+        return body
+    spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the caller closes it
+    with body:
+        shutil.copyfileobj(body, spooled, COPY_BYTES)
+    spooled.seek(0)
+    return spooled
+
+
+def url(name: str, *, filename: str, content_type: str, download: bool = False) -> str | None:
+    """A URL that serves the file for MJ_MEDIA_URL_SECONDS to whoever holds it, with
+    the download name, type and cache headers the app would send; None when the
+    app sends files itself. Signed locally: no request to the bucket."""
+    store = storages["default"]
+    if not _is_bucket(store) or settings.MJ_MEDIA_SERVE != "redirect":
+        return None
+    seconds = settings.MJ_MEDIA_URL_SECONDS
+    return store.url(
+        name,
+        parameters={
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": content_disposition_header(download, filename),
+            # The bytes never change under a name; the signature is what expires.
+            "ResponseCacheControl": f"private, max-age={seconds}",
+        },
+        expire=seconds,
+    )
+
+
+def delete(name: str) -> None:
+    storages["default"].delete(name)
+
+
+def is_bucket() -> bool:
+    return _is_bucket(storages["default"])
+
+
+# ---- helpers -------------------------------------------------------------------------
+
+
+def _is_bucket(store) -> bool:
+    return hasattr(store, "bucket_name")  # django-storages' S3Storage and its kin
+
+
+def _key(store, name: str) -> str:
+    """The object key of a storage name: the prefix (MJ_MEDIA_PREFIX) joined, as
+    S3Storage itself computes it."""
+    from storages.utils import clean_name
+
+    return store._normalize_name(clean_name(name))
+
+
+def _write_atomically(store: FileSystemStorage, name: str, content: bytes | BinaryIO) -> None:
+    target = Path(store.path(name))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if store.directory_permissions_mode is not None:
+        target.parent.chmod(store.directory_permissions_mode)
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".part-", suffix=target.suffix)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if isinstance(content, bytes):
+                out.write(content)
+            else:
+                if content.seekable() if hasattr(content, "seekable") else hasattr(content, "seek"):
+                    content.seek(0)
+                shutil.copyfileobj(content, out, COPY_BYTES)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, store.file_permissions_mode or 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class _Body(io.RawIOBase):
+    """A bucket object's body as a plain binary reader, with its size."""
+
+    def __init__(self, stream, size: int | None):
+        self._stream = stream
+        self.size = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(None if size is None or size < 0 else size)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._stream.close()
+        super().close()
