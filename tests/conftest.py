@@ -145,6 +145,15 @@ class Workers:
             env[name] = str(getattr(s, name))
         if getattr(s, "REDIS_URL", ""):
             env["REDIS_URL"] = s.REDIS_URL  # this xdist worker's own database
+        if s.MJ_MEDIA_BUCKET:  # the test's bucket (the `bucket` fixture)
+            for name in (
+                "MJ_MEDIA_BUCKET",
+                "MJ_MEDIA_ENDPOINT_URL",
+                "MJ_MEDIA_REGION",
+                "MJ_MEDIA_ACCESS_KEY_ID",
+                "MJ_MEDIA_SECRET_ACCESS_KEY",
+            ):
+                env[name] = str(getattr(s, name))
         return env
 
 
@@ -167,6 +176,49 @@ def workers(settings, simulator, transactional_db):
 def _media_in_tmp(settings, tmp_path):
     """Archived images go to a per-test folder, never the real MEDIA_ROOT."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 server (moto's server mode) on a free loopback port for this run.
+    Without moto installed this fails (ImportError), it never skips."""
+    from tests.s3server import S3Server
+
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bucket(settings, s3_server):
+    """Archived images go to a fresh bucket on the test S3 server, configured as
+    MJ_MEDIA_BUCKET and its companions configure it; yields the bucket, which
+    counts the requests made to it."""
+    from mjdash.media import bucket_storage
+    from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY
+
+    fresh = s3_server.bucket()
+    settings.MJ_MEDIA_BUCKET = fresh.name
+    settings.MJ_MEDIA_ENDPOINT_URL = s3_server.endpoint
+    settings.MJ_MEDIA_REGION = REGION
+    settings.MJ_MEDIA_ACCESS_KEY_ID = ACCESS_KEY
+    settings.MJ_MEDIA_SECRET_ACCESS_KEY = SECRET_KEY
+    settings.MJ_MEDIA_SERVE = "redirect"
+    settings.MJ_MEDIA_URL_SECONDS = 300
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": bucket_storage(
+            bucket=fresh.name,
+            endpoint_url=s3_server.endpoint,
+            region=REGION,
+            access_key=ACCESS_KEY,
+            secret_key=SECRET_KEY,
+            url_seconds=300,
+            timeout=5.0,
+            largest_upload=settings.MJ_IMAGE_MAX_BYTES,
+        ),
+    }
+    return fresh
 
 
 @pytest.fixture(autouse=True)
