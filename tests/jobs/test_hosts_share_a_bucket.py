@@ -138,7 +138,7 @@ def test_a_worker_killed_mid_upload_leaves_no_half_object_served(hosts, sim, buc
     os.kill(uploader, signal.SIGKILL)
     os.killpg(victim.worker.pid, signal.SIGKILL)
     victim.worker.wait(timeout=10)
-    assert not psutil.pid_exists(uploader) or psutil.Process(uploader).status() == psutil.STATUS_ZOMBIE
+    wait_until(lambda: _dead(uploader), timeout=10, what="the uploading process to die")
     hold.released.set()  # the server now reads what is left of a body whose sender is dead
 
     assert TaskImage.objects.get(task_id=task_id, index=0).state == "running"
@@ -165,6 +165,13 @@ def test_a_worker_killed_mid_upload_leaves_no_half_object_served(hosts, sim, buc
     image = TaskImage.objects.get(task_id=task_id, index=0)
     _served_whole(_login(victim.base), victim.base, task_id, image)
     assert storages["default"].exists(image.original)
+
+
+def _dead(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 def _group(pid: int) -> set[int]:
