@@ -28,7 +28,7 @@ def record_stored_renditions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks_app", "0009_i10_press_marker"),
+        ("tasks_app", "0011_organize"),
     ]
 
     operations = [
