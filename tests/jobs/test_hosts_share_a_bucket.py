@@ -50,8 +50,7 @@ class Host:
         self.base = f"http://127.0.0.1:{port}"
 
     def start_worker(self) -> None:
-        argv = [sys.executable, "manage.py", "rqworker", "default", "--with-scheduler"]
-        argv += ["--job-class", "django_tasks_rq.Job"]
+        argv = [sys.executable, "manage.py", "worker"]  # every queue, over RQ (MJ_TASK_BACKEND=rq)
         self.worker = _spawn(argv, self.env, 0, self.log.with_suffix(".worker.log"), workers=0)[0]
 
     def local_files(self) -> list[Path]:
