@@ -111,9 +111,12 @@ def test_an_image_archived_by_one_host_is_served_by_the_other(hosts, sim, bucket
     assert on_a.get(f"{a.base}/tasks/", params={"ids": task_id}, timeout=30).status_code == 200
 
     wait_until(
-        lambda: TaskImage.objects.filter(task_id=task_id, state="ok").count() == 5,
+        lambda: (
+            TaskImage.objects.filter(task_id=task_id, state="ok").count() == 5
+            and TaskImage.objects.filter(task_id=task_id, index=0, quadrants=True).exclude(large="").exists()
+        ),
         timeout=120,
-        what="host A's worker to archive the grid and its four images",
+        what="host A's worker to archive the grid, its four images and the grid's renditions",
     )
     image = TaskImage.objects.get(task_id=task_id, index=0)
     _served_whole(_login(b.base), b.base, task_id, image)
@@ -149,15 +152,13 @@ def test_a_worker_killed_mid_upload_leaves_no_half_object_served(hosts, sim, buc
 
     # The claim lapses (MJ_CLAIM_SECONDS); the surviving host takes the image over:
     # its worker's next tick, or `archive_images` run there, whichever comes first.
-    # (The image the dead job would have done next keeps its queued claim for
-    # QUEUED_FOR; it is not the one cut short.)
     survivor = a if victim is b else b
     time.sleep(2.5)
     archive = [sys.executable, "manage.py", "archive_images"]
     done = subprocess.run(archive, cwd=ROOT, env=survivor.env, timeout=120, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     wait_until(
-        lambda: TaskImage.objects.filter(task_id=task_id, index=0, state="ok").exists(),
+        lambda: TaskImage.objects.filter(task_id=task_id, index=0, state="ok", quadrants=True).exists(),
         timeout=60,
         what=f"the surviving host to archive the image ({done.stdout.strip()})",
     )
