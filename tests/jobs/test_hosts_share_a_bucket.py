@@ -20,7 +20,9 @@ from pathlib import Path
 
 import psutil
 import pytest
+import redis
 import requests
+from django.conf import settings
 from django.core.files.storage import storages
 
 from tasks_app.models import TaskImage
@@ -76,6 +78,9 @@ def hosts(services_or_skip, sim, staff, bucket, tmp_path):
     finally:
         for host in pair:
             host.stop()
+        # Jobs the dead worker left behind, and the follow ticks scheduled in RQ,
+        # would otherwise be run by the next test's workers against its tasks.
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
 def wait_until(condition, *, timeout: float, what: str) -> None:
