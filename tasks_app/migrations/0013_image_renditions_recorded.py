@@ -28,7 +28,7 @@ def record_stored_renditions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks_app", "0011_organize"),
+        ("tasks_app", "0012_workers"),
     ]
 
     operations = [
