@@ -15,11 +15,13 @@ from __future__ import annotations
 import re
 from hmac import compare_digest
 
-from django.core.files.storage import default_storage
+from django.conf import settings
 from django.http import FileResponse, HttpResponseNotModified
+from django.shortcuts import redirect
+from django.utils.cache import patch_cache_control
 
 from tasks_app.ids import MAX_ID_LENGTH, MIN_ID_DIGITS
-from tasks_app.images import errors
+from tasks_app.images import errors, storage
 from tasks_app.images import services as images
 
 PATH = re.compile(rf"^/tasks/([0-9]{{{MIN_ID_DIGITS},{MAX_ID_LENGTH}}})/thumb\.webp$")
@@ -36,14 +38,21 @@ class SignedThumbnailMiddleware:
         served = _served(found.group(1), token) if token else None
         if served is None:
             return self.get_response(request)
+        signed = storage.url(served.name, filename=served.filename, content_type=served.content_type)
+        if signed:  # a bucket's: the redirect lives half as long as its signature
+            response = redirect(signed)
+            patch_cache_control(response, private=True, max_age=settings.MJ_MEDIA_URL_SECONDS // 2)
+            return response
         if served.etag in request.headers.get("If-None-Match", ""):
             response = HttpResponseNotModified()
         else:
             try:
-                body = default_storage.open(served.name, "rb")
+                body = storage.open(served.name)
             except FileNotFoundError:
                 return self.get_response(request)  # the view says what is missing
             response = FileResponse(body, content_type=served.content_type)
+            if "Content-Length" not in response and body.size is not None:
+                response["Content-Length"] = body.size  # a bucket's body: known, not seekable
         response["ETag"] = served.etag
         response["Cache-Control"] = CACHE_CONTROL if served.final else "private, no-cache"
         return response
