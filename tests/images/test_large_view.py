@@ -51,7 +51,7 @@ def test_an_image_archived_before_large_renditions_shows_its_original_until_rebu
     task_id = _finished(simulator)
     image = TaskImage.objects.get(task_id=task_id, index=0)
     default_storage.delete(large_name(image))  # as archived by an older worker...
-    TaskImage.objects.filter(pk=image.pk).update(large="")  # ...and recorded by migration 0013
+    TaskImage.objects.filter(pk=image.pk).update(large="")  # ...and recorded by migration 0015
     simulator.reset_counters()
 
     response = logged_in.get(f"/tasks/{task_id}/large.webp")

@@ -28,7 +28,7 @@ def record_stored_renditions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks_app", "0012_workers"),
+        ("tasks_app", "0014_task_preview"),
     ]
 
     operations = [
