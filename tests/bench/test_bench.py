@@ -76,12 +76,15 @@ def test_row_3_relay_calls_do_not_depend_on_the_number_of_viewers(bench):
     _printed, rows = bench
     calls = {r["counts"]["viewers"]: r["counts"]["calls"] for r in rows[3]}
     assert len(calls) >= 2
-    assert set(calls.values()) == {rows[3][0]["counts"]["rounds"]}  # one call a window, whoever looks
+    # Pollers never ask the relay (a worker's follow tick does, lookups.py): the count
+    # is the same whoever looks, and never more than one a window.
+    assert len(set(calls.values())) == 1
+    assert max(calls.values()) <= rows[3][0]["counts"]["rounds"]
     # per window of the clock: each round sleeps a window after its polls, so spans at least one
     assert all(r["counts"]["windows"] >= r["counts"]["rounds"] for r in rows[3])
     for result in rows[3]:
-        # A due poll of tasks that did not move rewrites only their fetch time: one UPDATE.
-        assert result["counts"]["updates"] == result["counts"]["rounds"]
+        # A poll writes no task row: asking, and storing what is asked, is a worker's.
+        assert result["counts"]["updates"] == result["counts"]["calls"]
 
 
 def test_row_4_the_page_costs_the_same_queries_at_any_size(bench):
@@ -101,8 +104,9 @@ def test_row_5_a_poll_with_nothing_changed_is_small(bench):
     quiet, one = sorted(rows[5], key=lambda r: r["counts"]["changed"])
     assert quiet["counts"]["bytes"] < 1000
     assert one["counts"]["bytes"] > quiet["counts"]["bytes"]
-    # A changed card also reads its stars and tags: two queries for all the changed cards at once.
-    assert one["counts"]["queries"] == quiet["counts"]["queries"] + 2
+    # A changed card also reads its stars and tags: at most two more queries for all
+    # the changed cards at once (a quiet poll may read the lookup state they skip).
+    assert one["counts"]["queries"] <= quiet["counts"]["queries"] + 2
 
 
 def test_row_6_thumbnails_are_small_and_served(bench):

@@ -42,7 +42,7 @@ def test_the_language_switch_turns_the_page_chinese(browser_login):
     page = browser_login("/")
     page.click("button[name=language][value=zh-hans]")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    expect(page.locator("button.primary")).to_have_text("显示任务")
+    expect(page.locator("button.primary[type=submit]").first).to_have_text("显示任务")
 
 
 def test_a_looking_up_card_is_filled_in_by_the_poller(browser_login, simulator, settings, screenshot):
