@@ -429,7 +429,9 @@ def pytest_configure(config):
     caches = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": url}}
     # For the whole run; test_multiprocess hands settings.REDIS_URL to its servers,
     # tests/jobs/test_jobs.py its RQ workers.
-    override_settings(REDIS_URL=url, CACHES=caches, RQ_QUEUES={"default": {"URL": url}}).enable()
+    # Every queue the settings name (follow, press, images, default), on this database.
+    rq_queues = {name: {**config, "URL": url} for name, config in getattr(settings, "RQ_QUEUES", {}).items()}
+    override_settings(REDIS_URL=url, CACHES=caches, RQ_QUEUES=rq_queues).enable()
 
 
 def pytest_report_header(config):

@@ -157,6 +157,9 @@ def test_the_routes_that_make_the_relay_act_are_exactly_the_paid_ones(admin_clie
     """With the permission the same posts do reach the relay: the sweep above is not
     vacuous, and a new route that reaches it must join PAID."""
     data = _pressable_task(route)
+    # The question is whether the relay was reached; django-rq's admin pages raise on
+    # the sweep's made-up job and worker IDs, which says nothing about the relay.
+    admin_client.raise_request_exception = False
 
     admin_client.post(route.path, data)
 
