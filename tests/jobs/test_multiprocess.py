@@ -165,8 +165,10 @@ def test_many_pollers_and_double_presses_over_two_processes(servers, sim, staff)
     assert not errors, errors[:5]
     assert set(statuses) == {200}
     assert requests_made >= 4 * POLLERS
-    assert set(per_task) == set(running)  # final tasks are never asked again
-    assert all(2 <= count <= windows for count in per_task.values()), per_task
+    # Pollers never ask the relay (a worker's follow tick does; ticks are off here):
+    # final tasks are never asked again, and no task more than once a window.
+    assert set(per_task) <= set(running)
+    assert all(count <= windows for count in per_task.values()), per_task
 
     # ---- double presses: each button pressed PRESSES times at once, on both servers.
     presser = [_login(servers[i % 2], "ops", "ops-pass-12345") for i in range(PRESSES)]
