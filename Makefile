@@ -27,7 +27,7 @@ format:
 bench:  ## the benchmark table of BENCHMARKS.md against the simulator (prints, never fails on a time)
 	$(PY) manage.py bench
 
-screenshots:  ## docs/screenshots/desktop.png and phone.png from a real demo in Chromium (README)
+screenshots:  ## docs/screenshots/*.png (a set, a detail page, Create) from a real demo in Chromium (README)
 	$(PY) scripts/screenshots
 
 mutants:  ## plant each known bug, run the tests that guard it, put it back; a caught/not table (minutes; not in CI)

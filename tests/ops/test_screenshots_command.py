@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.browser
 
 
-def test_the_screenshots_command_makes_a_desktop_and_a_phone_png_under_300_kb(tmp_path):
+def test_the_screenshots_command_makes_desktop_and_phone_pngs_under_300_kb_of_a_set_and_of_create(tmp_path):
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "screenshots"), str(tmp_path)],
         capture_output=True,
@@ -21,13 +21,20 @@ def test_the_screenshots_command_makes_a_desktop_and_a_phone_png_under_300_kb(tm
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    for name, size in (("desktop.png", (1440, 900)), ("phone.png", (390, 844))):
+    shots = (
+        ("desktop.png", (1440, 900)),
+        ("phone.png", (390, 844)),
+        ("create.png", (1440, 900)),
+        ("create-phone.png", (390, 844)),
+    )
+    for name, size in shots:
         path = tmp_path / name
         assert Image.open(path).size == size
         assert path.stat().st_size < 300_000
         assert f"{name}: " in done.stdout
     # The committed ones are what the README shows.
     readme = (ROOT / "README.md").read_text()
-    assert "docs/screenshots/desktop.png" in readme and "docs/screenshots/phone.png" in readme
+    for name, _size in shots:
+        assert f"docs/screenshots/{name}" in readme
+        assert (ROOT / "docs" / "screenshots" / name).stat().st_size < 300_000
     assert "make screenshots" in readme
-    assert (ROOT / "docs" / "screenshots" / "desktop.png").stat().st_size < 300_000
