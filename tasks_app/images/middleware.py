@@ -15,17 +15,12 @@ from __future__ import annotations
 import re
 from hmac import compare_digest
 
-from django.conf import settings
-from django.http import FileResponse, HttpResponseNotModified
-from django.shortcuts import redirect
-from django.utils.cache import patch_cache_control
-
 from tasks_app.ids import MAX_ID_LENGTH, MIN_ID_DIGITS
-from tasks_app.images import errors, storage
+from tasks_app.images import errors
 from tasks_app.images import services as images
+from tasks_app.images.responses import FOREVER, served_response
 
 PATH = re.compile(rf"^/tasks/([0-9]{{{MIN_ID_DIGITS},{MAX_ID_LENGTH}}})/thumb\.webp$")
-CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
 class SignedThumbnailMiddleware:
@@ -38,24 +33,8 @@ class SignedThumbnailMiddleware:
         served = _served(found.group(1), token) if token else None
         if served is None:
             return self.get_response(request)
-        signed = storage.url(served.name, filename=served.filename, content_type=served.content_type)
-        if signed:  # a bucket's: the redirect lives half as long as its signature
-            response = redirect(signed)
-            patch_cache_control(response, private=True, max_age=settings.MJ_MEDIA_URL_SECONDS // 2)
-            return response
-        if served.etag in request.headers.get("If-None-Match", ""):
-            response = HttpResponseNotModified()
-        else:
-            try:
-                body = storage.open(served.name)
-            except FileNotFoundError:
-                return self.get_response(request)  # the view says what is missing
-            response = FileResponse(body, content_type=served.content_type)
-            if "Content-Length" not in response and body.size is not None:
-                response["Content-Length"] = body.size  # a bucket's body: known, not seekable
-        response["ETag"] = served.etag
-        response["Cache-Control"] = CACHE_CONTROL if served.final else "private, no-cache"
-        return response
+        response = served_response(request, served, cache_control="public, " + FOREVER)
+        return response or self.get_response(request)  # no file: the view says what is missing
 
 
 def _served(task_id: str, token: str) -> images.Served | None:

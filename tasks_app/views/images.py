@@ -12,21 +12,18 @@ cached one never points at an expired signature.
 
 from hmac import compare_digest
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tasks_app import selectors, services
-from tasks_app.images import errors, storage
+from tasks_app.images import errors
 from tasks_app.images import services as images
+from tasks_app.images.responses import FOREVER, served_response
 from tasks_app.views.http import HtmxHttpRequest, back
-
-FOREVER = "max-age=31536000, immutable"
 
 
 @login_not_required
@@ -107,31 +104,9 @@ def _serve(request, get_served, cache_control: str, *, download: bool = False):
         return response
     except errors.ImageUnavailable as exc:
         return _text(_("image unavailable: %(reason)s") % {"reason": exc.image.reason}, 404)
-    signed = storage.url(
-        served.name, filename=served.filename, content_type=served.content_type, download=download
-    )
-    if signed:
-        response = redirect(signed)
-        if served.final:
-            patch_cache_control(response, private=True, max_age=settings.MJ_MEDIA_URL_SECONDS // 2)
-        else:  # a stand-in: asked again, so the real rendition replaces it once built
-            patch_cache_control(response, private=True, no_cache=True)
-        return response
-    if served.etag in request.headers.get("If-None-Match", ""):
-        response = HttpResponseNotModified()
-    else:
-        try:
-            body = storage.open(served.name)
-        except FileNotFoundError:
-            raise Http404(_("The archived file is missing.")) from None
-        response = FileResponse(
-            body, content_type=served.content_type, as_attachment=download, filename=served.filename
-        )
-        if "Content-Length" not in response and body.size is not None:
-            response["Content-Length"] = body.size  # a bucket's body: its length is known, not seekable
-    response["ETag"] = served.etag
-    # A stand-in (the original until the large rendition is built) is only revalidated.
-    response["Cache-Control"] = cache_control if served.final else "private, no-cache"
+    response = served_response(request, served, cache_control=cache_control, download=download)
+    if response is None:
+        raise Http404(_("The archived file is missing."))
     return response
 
 
