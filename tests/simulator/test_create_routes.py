@@ -12,24 +12,8 @@ import pytest
 import requests
 from PIL import Image
 
-from tasks_app.simulator import Simulator
 from tasks_app.simulator.create import picked_prompt
-
-KEY = "sim-key"
-AUTH = {"Authorization": f"Bearer {KEY}"}
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache_and_english():
-    """Overrides conftest's Django cache reset: these tests run without Django."""
-    yield
-
-
-@pytest.fixture
-def sim():
-    simulator = Simulator(api_key=KEY, frozen_clock=True).start()
-    yield simulator
-    simulator.stop()
+from tests.simulator import AUTH
 
 
 def submit(sim, route, body):

@@ -10,23 +10,7 @@ import requests
 from PIL import Image
 
 from tasks_app.simulator import Simulator
-
-KEY = "sim-key"
-AUTH = {"Authorization": f"Bearer {KEY}"}
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache_and_english():
-    """Overrides conftest's Django cache reset: these tests run without Django (-p no:django)."""
-    yield
-
-
-@pytest.fixture
-def sim():
-    simulator = Simulator(api_key=KEY, frozen_clock=True).start()
-    simulator.timeout_sleep = 1.0
-    yield simulator
-    simulator.stop()
+from tests.simulator import AUTH, KEY
 
 
 def list_tasks(sim, ids, **kwargs):
