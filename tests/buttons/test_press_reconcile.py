@@ -46,6 +46,17 @@ def _press(client, task_id):
     return client.post(reverse("task_action", args=[task_id]), {"custom_id": _u2(task_id)})
 
 
+def _press_answered_too_late(client, simulator, settings):
+    """U2 pressed on a finished grid; the relay accepts, then answers after the read
+    deadline: the sender cannot know it was billed. Returns the grid and its press."""
+    settings.MJ_READ_TIMEOUT = 0.3
+    grid = _finished(simulator)
+    simulator.after_submit.append(lambda route, body: time.sleep(1.0))
+    _press(client, grid)
+    simulator.after_submit.clear()
+    return grid, Press.objects.get(task_id=grid)
+
+
 def _relay_children(simulator, parent_id):
     found = (simulator.stored(i) for i in simulator.task_ids())
     return [t.id for t in found if isinstance(t, SimTask) and t.parent_id == parent_id]
@@ -85,13 +96,7 @@ def test_a_database_blip_right_after_the_relay_accepted_loses_no_child(presser, 
 def test_a_press_that_timed_out_after_the_relay_accepted_is_adopted_not_sent_again(
     presser, simulator, settings, user
 ):
-    settings.MJ_READ_TIMEOUT = 0.3
-    grid = _finished(simulator)
-    # The relay accepts, then answers too late: the sender cannot know it was billed.
-    simulator.after_submit.append(lambda route, body: time.sleep(1.0))
-    _press(presser, grid)
-    simulator.after_submit.clear()
-    press = Press.objects.get(task_id=grid)
+    grid, press = _press_answered_too_late(presser, simulator, settings)
     assert press.state == Press.State.PENDING and press.marker  # maybe sent: not failed, not resent
 
     again = _press(presser, grid)  # too early to tell: the sender may still be waiting
@@ -118,12 +123,7 @@ def test_a_press_that_timed_out_after_the_relay_accepted_is_adopted_not_sent_aga
 def test_a_maybe_sent_press_long_overdue_is_reconciled_when_pressed_again_never_resent(
     presser, simulator, settings
 ):
-    settings.MJ_READ_TIMEOUT = 0.3
-    grid = _finished(simulator)
-    simulator.after_submit.append(lambda route, body: time.sleep(1.0))
-    _press(presser, grid)
-    simulator.after_submit.clear()
-    press = Press.objects.get(task_id=grid)
+    grid, press = _press_answered_too_late(presser, simulator, settings)
     assert press.state == Press.State.PENDING and press.marker
     # Hours later: past the double-press window, the pending limit and the longest submit.
     Press.objects.filter(pk=press.pk).update(
@@ -140,14 +140,9 @@ def test_a_maybe_sent_press_long_overdue_is_reconciled_when_pressed_again_never_
 def test_a_child_already_stored_with_the_marker_is_adopted_when_the_press_is_reconciled(
     presser, simulator, settings
 ):
-    settings.MJ_READ_TIMEOUT = 0.3
-    grid = _finished(simulator)
-    simulator.after_submit.append(lambda route, body: time.sleep(1.0))
-    _press(presser, grid)
-    simulator.after_submit.clear()
+    grid, press = _press_answered_too_late(presser, simulator, settings)
     child = _relay_children(simulator, grid)[0]
     services.task_lookup(ids=[child])  # someone pasted the new task's ID meanwhile
-    press = Press.objects.get(task_id=grid)
     _sender_gone(press.pk)
 
     _press(presser, grid)
@@ -158,12 +153,7 @@ def test_a_child_already_stored_with_the_marker_is_adopted_when_the_press_is_rec
 
 
 def test_a_push_with_a_marker_the_relay_does_not_confirm_adopts_nothing(presser, simulator, settings):
-    settings.MJ_READ_TIMEOUT = 0.3
-    grid = _finished(simulator)
-    simulator.after_submit.append(lambda route, body: time.sleep(1.0))
-    _press(presser, grid)
-    simulator.after_submit.clear()
-    press = Press.objects.get(task_id=grid)
+    grid, press = _press_answered_too_late(presser, simulator, settings)
     other = simulator.add_task(prompt="someone else's job", queued=0.0, run=100.0)
     forged = {**simulator.payload(other), "state": press.marker}  # the relay's record has no marker
 
@@ -206,12 +196,7 @@ def test_the_double_press_window_counts_from_the_outcome_not_the_claim(presser, 
 
 
 def test_the_workers_tick_reconciles_a_press_whose_sender_died(presser, simulator, settings):
-    settings.MJ_READ_TIMEOUT = 0.3
-    grid = _finished(simulator)
-    simulator.after_submit.append(lambda route, body: time.sleep(1.0))
-    _press(presser, grid)
-    simulator.after_submit.clear()
-    press = Press.objects.get(task_id=grid)
+    grid, press = _press_answered_too_late(presser, simulator, settings)
     _sender_gone(press.pk)
 
     assert reconcile.overdue_ids() == [press.pk]
