@@ -200,7 +200,7 @@ def _build_missing(image: TaskImage, *, thumb: bool) -> None:
     if not (thumb or wants_large or wants_quadrants):
         return
     fields: dict = {}
-    with storage.open(image.original, seekable=True) as original:
+    with storage.open(image.original, seekable=True, max_bytes=settings.MJ_IMAGE_MAX_BYTES) as original:
         if thumb:
             data, (tw, th), preview = thumb_build(original, size=settings.MJ_THUMB_SIZE)
             name = f"{stem(image.task_id, image.index, image.sha256)}-{settings.MJ_THUMB_SIZE}.webp"

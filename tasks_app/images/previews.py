@@ -13,10 +13,8 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 
-from tasks_app.images import fetch, processing
+from tasks_app.images import fetch, processing, storage
 from tasks_app.images.errors import ImageRefused
 from tasks_app.models import Task
 from tasks_app.relay import FINAL_STATUSES
@@ -48,7 +46,7 @@ def preview_fetch(*, task_id: str) -> str:
     except (ImageRefused, OSError, ValueError) as exc:  # OSError, ValueError: Pillow on a broken file
         logger.info("task %s: preview not kept (%s)", task_id, exc)
         return "refused"
-    name = default_storage.save(f"previews/{task_id}-{digest[:16]}.webp", ContentFile(data))
+    name = storage.save(f"previews/{task_id}-{digest[:16]}.webp", data)
     # Only while it still runs and still shows this preview: a later one or the
     # final image is never overwritten by an older picture.
     kept = (
@@ -57,8 +55,8 @@ def preview_fetch(*, task_id: str) -> str:
         .update(preview=name, preview_source=source_of(url))
     )
     if not kept:
-        default_storage.delete(name)
+        storage.delete(name)
         return "moved"
     if task.preview and task.preview != name:
-        default_storage.delete(task.preview)
+        storage.delete(task.preview)
     return "ok"

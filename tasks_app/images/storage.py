@@ -33,6 +33,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, storages
 from django.utils.http import content_disposition_header
 
+from tasks_app.images.errors import ImageRefused
+
 COPY_BYTES = 256 * 1024
 # A bucket's reader is spooled to disk past this when a caller needs to seek (Pillow).
 SPOOL_BYTES = 8 * 1024 * 1024
@@ -49,13 +51,16 @@ def save(name: str, content: bytes | BinaryIO) -> str:
     return store.save(name, content)
 
 
-def open(name: str, *, seekable: bool = False) -> BinaryIO:  # noqa: A001 - the storage verb
+def open(name: str, *, seekable: bool = False, max_bytes: int | None = None) -> BinaryIO:  # noqa: A001
     """A binary reader of the stored file (FileNotFoundError when it is gone); its
     `size` attribute is the byte count when the store says so. `seekable` for
-    readers that jump about (Pillow): a bucket's body is then spooled first."""
+    readers that jump about (Pillow): a bucket's body is then spooled first.
+    With `max_bytes`, a larger file raises ImageRefused("too_large") unread."""
     store = storages["default"]
     if not _is_bucket(store):
-        return store.open(name, "rb")
+        file = store.open(name, "rb")
+        _check_size(file, name, file.size, max_bytes)
+        return file
     from botocore.exceptions import ClientError
 
     try:
@@ -65,11 +70,18 @@ def open(name: str, *, seekable: bool = False) -> BinaryIO:  # noqa: A001 - the 
             raise FileNotFoundError(name) from None
         raise
     body = _Body(answer["Body"], answer.get("ContentLength"))
+    _check_size(body, name, body.size, max_bytes)
     if not seekable:
         return body
     spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the caller closes it
     with body:
-        shutil.copyfileobj(body, spooled, COPY_BYTES)
+        copied = 0
+        while chunk := body.read(COPY_BYTES):
+            copied += len(chunk)
+            if max_bytes is not None and copied > max_bytes:  # a length the store misreported
+                spooled.close()
+                raise ImageRefused("too_large", f"{name}: more than {max_bytes} bytes")
+            spooled.write(chunk)
     spooled.seek(0)
     return spooled
 
@@ -107,6 +119,12 @@ def is_bucket() -> bool:
 
 def _is_bucket(store) -> bool:
     return hasattr(store, "bucket_name")  # django-storages' S3Storage and its kin
+
+
+def _check_size(file, name: str, size: int | None, max_bytes: int | None) -> None:
+    if max_bytes is not None and size is not None and size > max_bytes:
+        file.close()
+        raise ImageRefused("too_large", f"{name}: {size} bytes, more than {max_bytes}")
 
 
 def _key(store, name: str) -> str:

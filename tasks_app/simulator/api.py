@@ -182,7 +182,7 @@ def _image(sim: Simulator, task_id: str, name: str, path: str, query: Mapping) -
         return hostile.reply(sim, task.hostile, seed)
     suffix = found.group("suffix") or ""
     if suffix.startswith("p"):
-        kind = "preview"
+        kind = f"preview{suffix[1:]}"  # each stage its own picture, as a relay's are
     elif suffix:
         kind, quad = "single", int(suffix)
     else:

@@ -43,7 +43,8 @@ class ImageCache:
 
 
 def render(seed: int, quad: int | None, kind: str) -> bytes:
-    """kind: "grid" (2048, four quadrants), "single" (1024, one quadrant), "preview"."""
+    """kind: "grid" (2048, four quadrants), "single" (1024, one quadrant), "preview<N>"
+    (the grid small and blurred, sharper as the progress N in percent grows)."""
     if kind == "single":
         image = _tile(seed, quad or 1, SINGLE_SIZE)
     else:
@@ -51,8 +52,9 @@ def render(seed: int, quad: int | None, kind: str) -> bytes:
         half = GRID_SIZE // 2
         for n in range(1, 5):
             image.paste(_tile(seed, n, half), ((n - 1) % 2 * half, (n - 1) // 2 * half))
-        if kind == "preview":
-            image = image.resize((PREVIEW_SIZE, PREVIEW_SIZE)).filter(ImageFilter.GaussianBlur(6))
+        if kind.startswith("preview"):
+            blur = max(2, 12 - int(kind.removeprefix("preview") or 50) // 10)
+            image = image.resize((PREVIEW_SIZE, PREVIEW_SIZE)).filter(ImageFilter.GaussianBlur(blur))
     out = io.BytesIO()
     image.save(out, "PNG", compress_level=1)
     return out.getvalue()

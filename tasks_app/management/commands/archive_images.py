@@ -16,6 +16,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from tasks_app.images import archive
+from tasks_app.images.errors import ImageRefused
 from tasks_app.models import TaskImage
 
 
@@ -43,13 +44,26 @@ class Command(BaseCommand):
                 bar.update(1)
         done = TaskImage.objects.filter(state=TaskImage.State.OK, updated__gte=self.started)
         if rebuild:
-            for image in TaskImage.objects.filter(state=TaskImage.State.OK).select_related("task"):
-                archive.derivatives_build(image=image)
+            self._rebuild()
         size = sum(done.values_list("bytes", flat=True))
         self.stdout.write(
             f"archived {counts['ok']}, failed {counts['failed']}, busy elsewhere {counts['busy']}, "
             f"{filesizeformat(size)} ({size} bytes)"
         )
+
+    def _rebuild(self) -> None:
+        """Every archived image's renditions; one that cannot be read (gone, over
+        MJ_IMAGE_MAX_BYTES, not decodable) is named and skipped, the rest go on."""
+        rebuilt = skipped = 0
+        for image in TaskImage.objects.filter(state=TaskImage.State.OK).select_related("task").iterator():
+            try:
+                archive.derivatives_build(image=image)
+            except (ImageRefused, OSError, ValueError) as exc:  # OSError, ValueError: Pillow
+                skipped += 1
+                self.stderr.write(f"image {image.task_id}#{image.index}: not rebuilt: {exc}")
+            else:
+                rebuilt += 1
+        self.stdout.write(f"rebuilt {rebuilt}, skipped {skipped}")
 
     def execute(self, *args, **options):
         self.started = timezone.now()
