@@ -24,11 +24,10 @@ from django_tasks_db.compat import TaskContext, task_finished, task_started
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from tasks_app.workers.outages import OUTAGE_ERRORS, wait_for_database
+from tasks_app.workers.outages import OUTAGE_ERRORS, OUTAGE_RERUNS, wait_for_database
 
 logger = logging.getLogger("tasks_app.workers")
 
-OUTAGE_RERUNS = 5
 GRACE_SECONDS = 10.0
 TIMED_OUT_EXIT = 70  # the process status after a job that would not stop
 

@@ -18,6 +18,9 @@ OUTAGE_ERRORS = (
     redis.exceptions.TimeoutError,
 )
 FIRST_WAIT = 0.5  # seconds; doubles up to BACKOFF_MAX while the outage lasts
+# A job that failed only because the database or Redis was away runs again, this
+# many times at most (every job is safe to run twice: claims, leases, press markers).
+OUTAGE_RERUNS = 5
 BACKOFF_MAX = 5.0
 
 

@@ -3,8 +3,10 @@
 RQ retries a lost Redis connection while it waits for a job, but its work loop
 ends on a Redis timeout or any other unexpected error, and its `rqworker`
 command then exits. Here the loop is started again (backing off) until the
-worker is asked to stop. Job time caps are RQ's own: each queue's
-DEFAULT_TIMEOUT in RQ_QUEUES (images: MJ_IMAGE_JOB_SECONDS).
+worker is asked to stop. A job that failed only because the database or Redis
+was away waits for it and runs again (OutageTolerantJob), as on the database
+queue. Job time caps are RQ's own: each queue's DEFAULT_TIMEOUT in RQ_QUEUES
+(images: MJ_IMAGE_JOB_SECONDS).
 """
 
 from __future__ import annotations
@@ -14,10 +16,32 @@ import logging
 import time
 
 import django_rq
+from django_tasks_rq.backend import Job
 
-from tasks_app.workers.outages import BACKOFF_MAX, FIRST_WAIT, OUTAGE_ERRORS
+from tasks_app.workers.outages import BACKOFF_MAX, FIRST_WAIT, OUTAGE_ERRORS, OUTAGE_RERUNS, wait_for_database
 
 logger = logging.getLogger("tasks_app.workers")
+
+
+class OutageTolerantJob(Job):
+    """django-tasks-rq's job, run again when it failed only because the database
+    or Redis was away (else RQ would file it as failed for good)."""
+
+    def _execute(self):
+        for attempt in range(OUTAGE_RERUNS + 1):
+            try:
+                return super()._execute()
+            except OUTAGE_ERRORS as exc:
+                if attempt == OUTAGE_RERUNS:
+                    raise
+                logger.warning("job %s (%s) hit an outage; it runs again", self.id, self.func_name)
+                wait_for_database(exc)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def rq_worker(queues: list[str], **options):
+    """An RQ worker on `queues` whose jobs outlive outages (options: RQ's own)."""
+    return django_rq.get_worker(*queues, job_class=OutageTolerantJob, **options)
 
 
 class ResilientRQWorker:
@@ -45,9 +69,7 @@ class ResilientRQWorker:
             attempt += 1
             try:
                 # One name per loop: RQ refuses a second registration of a live name.
-                self.worker = django_rq.get_worker(
-                    *self.queues, job_class="django_tasks_rq.Job", name=f"{self.name}-{attempt}"
-                )
+                self.worker = rq_worker(self.queues, name=f"{self.name}-{attempt}")
                 self.worker.work(with_scheduler=True)
                 # SIGTERM/SIGINT: a clean stop (RQ notes the time whether idle or busy).
                 if self.worker._stop_requested or self.worker._shutdown_requested_date:
