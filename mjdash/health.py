@@ -7,10 +7,13 @@ Which probe means what:
 - `/readyz` is readiness: this web process can serve pages. It answers 503 only
   when it cannot: the database fails a real query, or no relay is configured.
   Everything else is reported in the body and leaves it 200, because pages
-  still serve: the shared cache (pages render from the database with a banner)
-  and the background engine (`engine`: the workers seen, the jobs waiting, the
-  oldest one's wait, `backlog` when that exceeds MJ_QUEUE_STALE_SECONDS). A
-  backlog or a cache outage is an alert for the operator (`warnings`), never a
+  still serve: the shared cache (pages render from the database with a banner),
+  where archived images live (`media`: MEDIA_ROOT writable, or the bucket
+  answering; a bucket is asked at most once per MEDIA_CHECK_SECONDS per
+  process, so probes cost it nothing to speak of) and the background engine
+  (`engine`: the workers seen, the jobs waiting, the oldest one's wait,
+  `backlog` when that exceeds MJ_QUEUE_STALE_SECONDS). A backlog, a cache or a
+  media outage is an alert for the operator (`warnings`), never a
   reason for a load balancer to take every web host out; a web-only host stays
   200. Reasons' details (hosts, users) stay in the log.
 """
@@ -18,6 +21,8 @@ Which probe means what:
 from __future__ import annotations
 
 import logging
+import os
+import time
 import uuid
 
 from django.conf import settings
@@ -28,9 +33,13 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from tasks_app.images import storage
 from tasks_app.workers import status
 
 logger = logging.getLogger(__name__)
+
+MEDIA_CHECK_SECONDS = 30.0
+_media_checked: dict[tuple, tuple[float, str]] = {}  # (bucket, endpoint) -> (asked when, its answer)
 
 
 @login_not_required
@@ -44,10 +53,12 @@ def healthz(request):
 def readyz(request):
     checks = {"database": _database(), "upstream": _upstream()}
     failing = [name for name, result in checks.items() if result != "ok"]
-    cache_check, engine = _cache(), _engine()
+    cache_check, media_check, engine = _cache(), _media(), _engine()
     warnings = []
     if cache_check != "ok":
         warnings.append(f"cache: {cache_check}")
+    if media_check != "ok":
+        warnings.append(f"media: {media_check}")
     if "error" in engine:
         warnings.append(f"engine: {engine['error']}")
     elif engine.get("backlog"):
@@ -56,7 +67,7 @@ def readyz(request):
         warnings.append("no worker seen")
     body = {
         "status": "fail" if failing else ("degraded" if warnings else "ok"),
-        "checks": {**checks, "cache": cache_check},
+        "checks": {**checks, "cache": cache_check, "media": media_check},
         "failing": failing,
         "warnings": warnings,
         "engine": engine,
@@ -73,6 +84,25 @@ def _database() -> str:
     except Exception as exc:
         logger.warning("readyz: database check failed: %r", exc)
         return f"error: {type(exc).__name__}"
+
+
+def _media() -> str:
+    if not storage.is_bucket():
+        root = settings.MEDIA_ROOT
+        folder = root if os.path.isdir(root) else os.path.dirname(root)  # made at the first write
+        return "ok" if os.access(folder, os.W_OK) else "error: MEDIA_ROOT is not writable"
+    which = (settings.MJ_MEDIA_BUCKET, settings.MJ_MEDIA_ENDPOINT_URL)
+    checked_at, result = _media_checked.get(which, (-MEDIA_CHECK_SECONDS, ""))
+    if time.monotonic() - checked_at < MEDIA_CHECK_SECONDS:
+        return result
+    try:
+        storage.bucket_check()
+        result = "ok"
+    except Exception as exc:
+        logger.warning("readyz: bucket check failed: %r", exc)
+        result = f"error: {type(exc).__name__}"
+    _media_checked[which] = (time.monotonic(), result)
+    return result
 
 
 def _cache() -> str:

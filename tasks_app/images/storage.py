@@ -114,6 +114,12 @@ def is_bucket() -> bool:
     return _is_bucket(storages["default"])
 
 
+def bucket_check() -> None:
+    """One HEAD of the bucket: raises when it does not answer or refuses us."""
+    store = storages["default"]
+    store.connection.meta.client.head_bucket(Bucket=store.bucket_name)
+
+
 # ---- helpers -------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
 
+from mjdash import health
 from tasks_app import queues
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,7 +125,7 @@ def test_readyz_is_ok_without_login_when_database_cache_and_relay_answer(client,
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "upstream": "ok", "cache": "ok"},
+        "checks": {"database": "ok", "upstream": "ok", "cache": "ok", "media": "ok"},
         "failing": [],
         "warnings": [],
         "engine": {"backend": "immediate"},
@@ -170,6 +171,30 @@ def test_a_backlog_of_1000_jobs_is_reported_and_pages_keep_serving(logged_in, cl
     DBTaskResult.objects.update(enqueued_at=timezone.now())  # the workers caught up
     caught_up = client.get("/readyz").json()
     assert caught_up["status"] == "ok" and caught_up["engine"]["backlog"] is False
+
+
+@pytest.mark.django_db
+def test_readyz_asks_the_bucket_once_in_a_while_and_reports_one_that_fails_as_degraded(
+    client, settings, bucket, s3_server, monkeypatch
+):
+    settings.MJ_API_BASE = "http://127.0.0.1:9"
+    bucket.reset()
+
+    answers = [client.get("/readyz") for _ in range(5)]
+
+    assert {a.status_code for a in answers} == {200}
+    assert {a.json()["checks"]["media"] for a in answers} == {"ok"}
+    assert [(call.method, call.key) for call in bucket.calls] == [("HEAD", "")]  # once for five probes
+
+    s3_server.client().delete_bucket(Bucket=bucket.name)  # deleted, or the credentials lost access
+    monkeypatch.setattr(health, "MEDIA_CHECK_SECONDS", 0.0)  # the next probe asks again
+    response = client.get("/readyz")
+
+    assert response.status_code == 200  # pages serve; archived images do not
+    body = response.json()
+    assert body["status"] == "degraded" and body["failing"] == []
+    assert body["checks"]["media"] == "error: ClientError"
+    assert body["warnings"] == ["media: error: ClientError"]
 
 
 @pytest.mark.django_db
