@@ -4,6 +4,8 @@ each kind end to end (submit, live card, finished result) at 1440x900 and
 refused before anything is sent; reuse from history, a card and the controls."""
 
 import io
+import re
+import time
 
 import pytest
 from PIL import Image
@@ -208,3 +210,58 @@ def test_reuse_from_history_the_controls_and_a_cards_run_again(
     expect(page.locator("#task-grid > article.card")).to_have_count(3)
     assert simulator.calls["imagine"] == 3
     assert simulator.received[-1][1]["prompt"] == "a blue whale --ar 16:9"
+
+
+@pytest.fixture
+def late_relay(user, settings, simulator):
+    """A relay that answers a submit after 2 s, to a page that waits 0.2 s: each
+    submit comes back "sent". Set before the worker starts (browser_login)."""
+    user.is_staff = True
+    user.save()
+    settings.MJ_PRESS_ANSWER_SECONDS = 0.2
+    settings.MJ_READ_TIMEOUT = 5.0  # the worker's deadlines outlast the relay's delay
+    settings.MJ_RELAY_DEADLINE = 10.0
+    simulator.after_submit.append(lambda route, body: time.sleep(2.0))
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGES))
+def test_a_submit_the_relay_answers_late_shows_as_sent_then_becomes_its_card(
+    late_relay, page, browser_login, simulator, screenshot, lang
+):
+    open_create(page, browser_login, size="phone", lang=lang)
+
+    page.fill("#create-prompt", "a paper boat on a puddle")
+    submit(page)
+
+    pending = page.locator(".pending-list li.press-msg")
+    expect(pending).to_have_count(1)
+    expect(pending.locator(".spinner")).to_be_attached()
+    expect(pending).to_contain_text("a paper boat on a puddle")
+    screenshot(f"create-pending-phone-{lang}")
+    # The page asks every 2 s: once the relay answered, the line names the new task
+    # and its live card is at the top of "Created", without a reload.
+    card = page.locator("#task-grid > article.card")
+    expect(card).to_have_count(1, timeout=SLOW)
+    task = Task.objects.get(pressed_custom_id="create:imagine")
+    expect(pending).to_contain_text(task.id)
+    assert card.get_attribute("id") == f"task-{task.id}"
+    assert simulator.calls["imagine"] == 1
+    assert misfits(page, SIZES["phone"]["width"]) == []
+
+
+def test_a_late_refusal_replaces_the_sent_line_and_offers_the_prompt_back(
+    late_relay, page, browser_login, simulator
+):
+    open_create(page, browser_login)
+
+    page.fill("#create-prompt", "a banned tower at noon --ar 3:2")
+    submit(page)
+    pending = page.locator(".pending-list li.press-msg")
+    expect(pending.locator(".spinner")).to_be_attached()
+
+    expect(pending).to_have_class(re.compile(r"\bpress-error\b"), timeout=SLOW)
+    expect(pending).to_contain_text("banned")
+    pending.locator("a", has_text="Edit and submit again").click()
+    expect(page.locator("#create-prompt")).to_have_value("a banned tower at noon --ar 3:2")
+    expect(page.locator("input[name=ar]")).to_have_value("3:2")
+    expect(page.locator("#task-grid > article.card")).to_have_count(0)
