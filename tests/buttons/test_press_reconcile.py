@@ -18,6 +18,7 @@ from tasks_app import services
 from tasks_app.buttons import presses, reconcile
 from tasks_app.models import Press, Task
 from tasks_app.simulator.tasks import SimTask
+from tests.waiting import wait_until
 
 TOKEN = "hook-token-reconcile"
 
@@ -212,15 +213,6 @@ def test_the_workers_tick_reconciles_a_press_whose_sender_died(presser, simulato
 # ---- real processes killed ------------------------------------------------------------
 
 
-def _wait(predicate, timeout=60.0, what="it"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_a_worker_killed_mid_press_leaves_it_settled_once_and_sent_once(
     workers, simulator, settings, client, user
 ):
@@ -235,10 +227,10 @@ def test_a_worker_killed_mid_press_leaves_it_settled_once_and_sent_once(
 
     _press(client, grid)
     worker = workers.start(1).processes[0]
-    _wait(lambda: simulator.calls["action"] == 1, what="the worker to send the press")
+    wait_until(lambda: simulator.calls["action"] == 1, what="the worker to send the press")
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
-    _wait(lambda: _relay_children(simulator, grid), what="the relay to accept it")
+    wait_until(lambda: _relay_children(simulator, grid), what="the relay to accept it")
     simulator.latency = 0.0
     workers.start(1)
     press = Press.objects.get(task_id=grid)
@@ -246,12 +238,12 @@ def test_a_worker_killed_mid_press_leaves_it_settled_once_and_sent_once(
 
     _sender_gone(press.pk)
     _press(client, grid)  # the person presses again: the press is reconciled, not re-sent
-    _wait(lambda: Press.objects.get(pk=press.pk).state != Press.State.PENDING, what="the reconcile")
+    wait_until(lambda: Press.objects.get(pk=press.pk).state != Press.State.PENDING, what="the reconcile")
     child = _relay_children(simulator, grid)[0]
     client.post(
         f"/hooks/notify/{TOKEN}", json.dumps(simulator.payload(child)), content_type="application/json"
     )
-    _wait(lambda: Press.objects.get(pk=press.pk).child_ids == [child], what="the child's adoption")
+    wait_until(lambda: Press.objects.get(pk=press.pk).child_ids == [child], what="the child's adoption")
 
     assert simulator.calls["action"] == 1 and _relay_children(simulator, grid) == [child]
     assert Task.objects.get(pk=child).parent_id == grid

@@ -2,7 +2,6 @@
 
 import logging
 import sqlite3
-import time
 from datetime import timedelta
 
 import pytest
@@ -11,17 +10,9 @@ from django.utils import timezone
 
 from tasks_app.images import archive
 from tasks_app.models import Task, TaskImage
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _wait_until(condition, *, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_the_claim_keeper_outlives_a_locked_database(settings, caplog, monkeypatch):
@@ -53,11 +44,14 @@ def test_the_claim_keeper_outlives_a_locked_database(settings, caplog, monkeypat
         locker = sqlite3.connect(connection.settings_dict["NAME"], timeout=5, isolation_level=None)
         try:
             locker.execute("BEGIN IMMEDIATE")  # the write lock, held
-            _wait_until(lambda: failures() >= 3, what="renewals that hit the lock")
+            wait_until(lambda: failures() >= 3, what="renewals that hit the lock", timeout=30.0, every=0.02)
         finally:
             locker.execute("ROLLBACK")
             locker.close()
         released = timezone.now()
-        _wait_until(
-            lambda: claimed_until() > released + timedelta(seconds=0.3), what="a renewal after the lock"
+        wait_until(
+            lambda: claimed_until() > released + timedelta(seconds=0.3),
+            what="a renewal after the lock",
+            timeout=30.0,
+            every=0.02,
         )

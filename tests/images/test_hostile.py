@@ -3,7 +3,6 @@ worker: each fails alone and for good, with its reason on the card; no image is
 fetched twice; the worker's memory stays bounded."""
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from tasks_app import services
 from tasks_app.models import TaskImage
+from tests.waiting import wait_until
 
 # Real worker processes on a shared machine: more than the suite's usual time limit.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
@@ -27,15 +27,6 @@ HOSTILE = {
     "truncated": ("UPSCALE", 1, 1, "not_image"),
     "trickle": ("UPSCALE", 1, 2, "timeout"),  # a passing failure: tried again once (MJ_IMAGE_RETRIES)
 }
-
-
-def _wait_until(condition, *, timeout: float = 120.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _peak_rss(pid: int) -> int:
@@ -71,7 +62,7 @@ def test_hostile_images_fail_alone_and_for_good_beside_ordinary_ones(workers, si
         gone = failed.filter(retry_at=None).count()
         return ok == ORDINARY and gone == sum(n for _action, n, *_rest in HOSTILE.values())
 
-    _wait_until(settled, what="every image archived or refused for good")
+    wait_until(settled, what="every image archived or refused for good", timeout=120.0)
 
     # One download an ordinary image, as without the hostile ones; one a hostile image
     # (the trickle's passing failure: one more); no job crashed.
@@ -100,15 +91,22 @@ def test_hostile_images_fail_alone_and_for_good_beside_ordinary_ones(workers, si
     downloads = sum(simulator.image_requests.values())
     ticks = DBTaskResult.objects.filter(task_path__endswith="follow_tick").count()
     services.task_lookup(ids=[hostile["trickle"], *ordinary])  # a viewer looks again: no fetch
-    _wait_until(lambda: not DBTaskResult.objects.filter(status="READY").exists(), what="the queue to drain")
+    wait_until(
+        lambda: not DBTaskResult.objects.filter(status="READY").exists(),
+        what="the queue to drain",
+        timeout=120.0,
+    )
     assert sum(simulator.image_requests.values()) == downloads
     assert DBTaskResult.objects.filter(task_path__endswith="follow_tick").count() >= ticks
 
     assert logged_in.post(f"/tasks/{hostile['bomb']}/image/retry").status_code in (200, 302, 303)
-    _wait_until(lambda: simulator.image_requests[hostile["bomb"]] == 2, what="the retry's download")
-    _wait_until(
+    wait_until(
+        lambda: simulator.image_requests[hostile["bomb"]] == 2, what="the retry's download", timeout=120.0
+    )
+    wait_until(
         lambda: TaskImage.objects.filter(task_id=hostile["bomb"], state="failed", retry_at=None).exists(),
         what="the retry to fail again",
+        timeout=120.0,
     )
     assert TaskImage.objects.get(task_id=hostile["bomb"]).failure == "bomb"
     assert _peak_rss(worker.pid) < RSS_BOUND

@@ -2,27 +2,17 @@
 finish at once, one real worker builds every waiting thumbnail before any large
 rendition or quadrant (images/jobs.py priorities), in the order it records."""
 
-import time
-
 import pytest
 from django_tasks_db.models import DBTaskResult
 
 from tasks_app import services
 from tasks_app.models import TaskImage
+from tests.waiting import wait_until
 
 # Real worker processes on a shared machine: more than the suite's usual time limit.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
 UPSCALES, GRIDS = 18, 2  # 20 tasks: 18 + 2 x 5 = 28 images, 20 of them with renditions
-
-
-def _wait_until(condition, *, timeout: float = 180.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def test_every_thumbnail_is_ready_before_any_rendition_is_built(workers, simulator):
@@ -34,9 +24,10 @@ def test_every_thumbnail_is_ready_before_any_rendition_is_built(workers, simulat
     simulator.clock.advance(60)  # all 20 finish at once: the worker's next tick sees it
 
     renditions = DBTaskResult.objects.filter(task_path__endswith=".image_renditions")
-    _wait_until(
+    wait_until(
         lambda: renditions.filter(status="SUCCESSFUL").count() == UPSCALES + GRIDS,
         what="every large rendition and quadrant",
+        timeout=180.0,
     )
     thumbs = DBTaskResult.objects.filter(task_path__endswith=".image_thumb")
     images = UPSCALES + 5 * GRIDS

@@ -28,6 +28,7 @@ from django.core.files.storage import storages
 from tasks_app.models import TaskImage
 from tests.jobs.test_multiprocess import ROOT, _login, _server_env, _spawn, _stop, _wait_ready
 from tests.prodserver import free_port
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 ROUTES = ("thumb.webp", "large.webp", "image", "quadrant/3.webp")
@@ -81,15 +82,6 @@ def hosts(services_or_skip, sim, staff, bucket, tmp_path):
         # Jobs the dead worker left behind, and the follow ticks scheduled in RQ,
         # would otherwise be run by the next test's workers against its tasks.
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
-
-
-def wait_until(condition, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _finished(simulator, prompt: str) -> str:

@@ -4,7 +4,6 @@ opens one."""
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -15,17 +14,9 @@ from PIL import Image
 
 from tasks_app import jobs, services
 from tasks_app.models import Press, Task, TaskImage
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_until(condition, *, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _archived(task_ids) -> int:

@@ -11,15 +11,7 @@ from django.core.cache import cache
 
 from tasks_app import jobs, relay, services
 from tasks_app.models import Task
-
-
-def _wait(predicate, timeout=30.0, what="it"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.waiting import wait_until
 
 
 def test_a_worker_killed_mid_lookup_leaves_the_cache_and_database_consistent(workers, simulator, settings):
@@ -37,7 +29,7 @@ def test_a_worker_killed_mid_lookup_leaves_the_cache_and_database_consistent(wor
 
     worker = workers.start(1).processes[0]
     jobs.follow_soon()
-    _wait(lambda: simulator.calls["list"] == 1, what="the worker's lookup")
+    wait_until(lambda: simulator.calls["list"] == 1, what="the worker's lookup", timeout=30.0, every=0.05)
     claimed_at = time.monotonic()
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
@@ -50,7 +42,7 @@ def test_a_worker_killed_mid_lookup_leaves_the_cache_and_database_consistent(wor
     if cache.get(key):  # a shared cache: the dead worker's claim holds, for its lease only
         held = services.task_lookup(ids=[task_id])
         assert simulator.calls["list"] == 1 and held.tasks[0].pk == task_id  # the copy, no 500
-        _wait(lambda: cache.get(key) is None, timeout=lease + 1, what="the claim to lapse")
+        wait_until(lambda: cache.get(key) is None, timeout=lease + 1, what="the claim to lapse", every=0.05)
         assert time.monotonic() - claimed_at <= lease + 0.5
 
     after = services.task_lookup(ids=[task_id])
