@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import translation
 
 from tasks_app import queues
@@ -237,6 +237,21 @@ def user(django_user_model):
 @pytest.fixture
 def logged_in(client, user):
     client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_may_press(user):
+    """alice as staff: she may press buttons and create (paid routes)."""
+    user.is_staff = True
+    user.save()
+
+
+@pytest.fixture
+def bob(django_user_model):
+    """A second person, logged in on a client of his own."""
+    client = Client()
+    client.force_login(django_user_model.objects.create_user("bob", password="bob-pass-123"))
     return client
 
 

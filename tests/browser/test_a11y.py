@@ -9,12 +9,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
 
 
-@pytest.fixture
-def alice_may_press(user):
-    user.is_staff = True
-    user.save()
-
-
 def one_h1(page):
     """Exactly one h1 a page, as a violation axe would report (its page-has-heading-one is moderate)."""
     n = page.locator("h1").count()

@@ -12,12 +12,6 @@ from tasks_app.models import Task
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def alice_may_press(user):
-    user.is_staff = True
-    user.save()
-
-
 def test_pressing_u2_puts_the_child_card_at_the_top_of_the_grid(
     alice_may_press, browser_login, simulator, screenshot
 ):

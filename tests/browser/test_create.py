@@ -22,9 +22,7 @@ SLOW = 30_000  # a worker sends, follows and archives on a small shared machine
 
 
 @pytest.fixture
-def alice_may_press(user, settings):
-    user.is_staff = True
-    user.save()
+def alice_may_press(alice_may_press, settings):
     # The worker answers within this (it may be busy with a follow tick): each
     # submit comes back settled, so the flows read the same on a busy machine.
     settings.MJ_PRESS_ANSWER_SECONDS = 15

@@ -18,12 +18,6 @@ PHONE = {"width": 390, "height": 844}
 LONG_PROMPT = "a" * 1000 + "b" * 1000 + "c" * 1000  # 3,000 characters, no space
 
 
-@pytest.fixture
-def alice_may_press(user):
-    user.is_staff = True
-    user.save()
-
-
 def _width(page):
     return page.evaluate("document.documentElement.scrollWidth")
 

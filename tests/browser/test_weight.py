@@ -26,12 +26,6 @@ SET_VISIBILITY = """state => {
 }"""
 
 
-@pytest.fixture
-def alice_may_press(user):
-    user.is_staff = True
-    user.save()
-
-
 def _open(page, browser_login, base_url, path, size, lang):
     """Log in at this size, pick the language with the page's own switch, open path."""
     page.set_viewport_size(SIZES[size])

@@ -4,7 +4,6 @@ and the archive filtered by them, with counts."""
 import re
 
 import pytest
-from django.test import Client
 
 from tasks_app import services
 from tasks_app.models import Star, Tag, Task, TaskSet, TaskTag
@@ -21,13 +20,6 @@ def _store(n, start=1770000000000000, **fields):
         records=[TaskRecord(id=i, status="SUCCESS", prompt=f"kite {i}", **fields) for i in ids]
     )
     return ids
-
-
-@pytest.fixture
-def bob(django_user_model):
-    client = Client()
-    client.force_login(django_user_model.objects.create_user("bob", password="bob-pass-123"))
-    return client
 
 
 def test_a_star_is_the_persons_own_and_shows_on_the_card_and_the_detail_page(logged_in, bob, jobs_held):

@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from tasks_app import services
@@ -22,13 +21,6 @@ def _store(n, start=1774000000000000, prompt="a lighthouse at dusk, oil painting
     ids = [str(start + i) for i in range(n)]
     services.task_store(records=[TaskRecord(id=i, status="SUCCESS", prompt=prompt, **fields) for i in ids])
     return ids
-
-
-@pytest.fixture
-def bob(django_user_model):
-    client = Client()
-    client.force_login(django_user_model.objects.create_user("bob", password="bob-pass-123"))
-    return client
 
 
 def test_a_new_set_is_named_by_its_first_prompt_words_and_the_date_not_its_slug(logged_in, jobs_held):
