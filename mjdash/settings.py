@@ -300,8 +300,11 @@ MJ_PRESS_ANSWER_SECONDS = envfloat("MJ_PRESS_ANSWER_SECONDS", 1.0, minimum=0)
 MJ_LOOKUP_WAIT_SECONDS = envfloat("MJ_LOOKUP_WAIT_SECONDS", 1.0, minimum=0)
 MJ_LOOKUP_WAITERS = envint("MJ_LOOKUP_WAITERS", 2, minimum=1)
 # The largest request body accepted at all, refused from its declared length
-# before it is read (mjdash/middleware.py): the mask upload and a form around it.
-MJ_MAX_BODY_BYTES = envint("MJ_MAX_BODY_BYTES", MJ_MASK_MAX_BYTES + 1024 * 1024, minimum=1)
+# before it is read (mjdash/middleware.py): the larger of a mask upload and a
+# Create form's five reference images (the relay's limit), and a form around it.
+MJ_MAX_BODY_BYTES = envint(
+    "MJ_MAX_BODY_BYTES", max(MJ_MASK_MAX_BYTES, 5 * MJ_UPLOAD_MAX_BYTES) + 1024 * 1024, minimum=1
+)
 
 # ---- Live updates: polling, shared freshness, stalls, the notify hook ------------
 # One poller per page asks every MJ_POLL_INTERVAL s, backing off up to
@@ -455,7 +458,7 @@ if REDIS_URL:  # the RQ queues (and `manage.py worker` with RQ) are there whenev
     RQ_QUEUES[queues.IMAGES]["DEFAULT_TIMEOUT"] = math.ceil(MJ_IMAGE_JOB_SECONDS)
 MJ_FOLLOW_SECONDS = envfloat("MJ_FOLLOW_SECONDS", 2.0, above=0)
 MJ_CLAIM_SECONDS = envfloat("MJ_CLAIM_SECONDS", 15.0, above=0)
-# /readyz fails while the oldest waiting job has waited longer than this (no worker runs).
+# /readyz warns (still 200) while the oldest waiting job has waited longer than this.
 MJ_QUEUE_STALE_SECONDS = envfloat("MJ_QUEUE_STALE_SECONDS", 120.0, above=0)
 
 # Logs go to stdout, one line per event: JSON in production (DJANGO_LOG_FORMAT

@@ -4,6 +4,7 @@ the Created view, prompt history, reuse from any task."""
 
 import base64
 import io
+import os
 import re
 
 import pytest
@@ -141,6 +142,25 @@ def test_blend_sends_two_to_five_cleaned_images_in_the_chosen_shape(presser, sim
     sent = Image.open(io.BytesIO(base64.b64decode(body["base64Array"][1].partition(",")[2])))
     assert sent.getpixel((0, 0)) == (0, 0, 255)
     assert Task.objects.get().pressed_custom_id == "create:blend"
+
+
+def test_five_references_of_two_megabytes_pass_the_body_limit_and_reach_the_relay(presser, simulator):
+    """10 MB of uploads: more than a mask form needs, within the relay's five."""
+    side = 1300
+
+    def photo(n):
+        data = io.BytesIO()
+        Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(data, "JPEG", quality=95)
+        return SimpleUploadedFile(f"photo{n}.jpg", data.getvalue(), content_type="image/jpeg")
+
+    photos = [photo(n) for n in range(5)]
+    assert sum(p.size for p in photos) > 9 * 1024 * 1024  # the old limit: a bare 413
+
+    response = presser.post(CREATE, {"kind": "blend", "images": photos, "dimensions": "SQUARE"})
+
+    assert response.status_code == 302
+    [(route, body)] = simulator.received
+    assert route == "blend" and len(body["base64Array"]) == 5
 
 
 def test_describe_shows_four_prompts_each_to_imagine_or_copy(presser, simulator):
