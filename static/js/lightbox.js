@@ -6,6 +6,8 @@
 (function () {
   "use strict";
   var SWIPE_PX = 40; // a shorter drag is a tap, not a step
+  var RETRY_MS = 2000; // a rendition still being built answers 503, "Retry-After: 2"
+  var RETRIES = 30;
 
   function start() {
     var dialog = document.getElementById("lightbox");
@@ -17,10 +19,12 @@
     var items = [];
     var index = 0;
     var downX = null;
+    var retries = 0;
 
     function show(n) {
       index = (n + items.length) % items.length;
       var link = items[index];
+      retries = 0;
       img.src = link.getAttribute("href");
       img.alt = link.dataset.caption || "";
       caption.textContent = link.dataset.caption || "";
@@ -53,6 +57,19 @@
       event.preventDefault();
     });
     dialog.addEventListener("close", function () { img.removeAttribute("src"); });
+    // An image not built yet (a quadrant, moments after the grid finished): ask
+    // again while it stays open on it, with a query the browser has not cached.
+    img.addEventListener("error", function () {
+      var shown = img.getAttribute("src");
+      if (!dialog.open || !shown || retries >= RETRIES) return;
+      retries += 1;
+      setTimeout(function () {
+        if (dialog.open && img.getAttribute("src") === shown) {
+          var href = items[index].getAttribute("href");
+          img.src = href + (href.indexOf("?") < 0 ? "?" : "&") + "retry=" + retries;
+        }
+      }, RETRY_MS);
+    });
 
     dialog.addEventListener("pointerdown", function (event) {
       downX = event.target === img ? event.clientX : null;

@@ -145,3 +145,28 @@ def test_the_large_view_and_its_lightbox(
     dialog.locator(".lightbox-close").click()
     expect(dialog).to_be_hidden()
     assert page.evaluate("window.__cspViolations") == []  # enforced: no inline script or style
+
+
+def test_a_quadrant_opened_before_it_is_built_appears_once_it_is(
+    user, page, browser_login, simulator, live_server
+):
+    grid = simulator.add_task(prompt="a lighthouse at dusk, long exposure", run=1.0)
+    simulator.clock.advance(120)
+    browser_login("/")
+    services.task_lookup(ids=[grid])
+    deadline = time.monotonic() + 60
+    while not TaskImage.objects.filter(task_id=grid, index=0, quadrants=True).exists():
+        assert time.monotonic() < deadline, "quadrants not built"
+        time.sleep(0.2)
+    TaskImage.objects.filter(task_id=grid, index=0).update(
+        quadrants=False
+    )  # as moments after the grid finished
+    page.goto(f"{live_server.url}/tasks/{grid}/")
+
+    page.locator(".quadrant-open", has_text="3").click()
+    img = page.locator("dialog#lightbox .lightbox-img")
+    page.wait_for_function("img => img.complete && img.naturalWidth === 0", arg=img.element_handle())  # 503
+    TaskImage.objects.filter(task_id=grid, index=0).update(quadrants=True)  # the worker built them
+
+    page.wait_for_function("img => img.complete && img.naturalWidth === 1024", arg=img.element_handle())
+    assert "/quadrant/3.webp?retry=" in img.get_attribute("src")
