@@ -22,7 +22,7 @@ def test_every_image_of_the_demo_archive_loads_on_a_first_start(tmp_path):
     subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"], env=env, check=True
     )
-    server, session, base = _serve(env, prodserver.free_port())
+    server, session, base, _samples = _serve(env, prodserver.free_port())
     try:
         page = ""
         for _ in range(600):  # until the worker archived every image (at most five minutes)
