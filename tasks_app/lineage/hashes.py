@@ -10,7 +10,9 @@ from typing import Any
 # letters, digits and dashes that long. Buttons' other parts ("upsample_v6_2x_subtle",
 # "50", "SOLO") are shorter or hold an underscore. Bounded: the column holds 64.
 HASH_MAX_LENGTH = 64
-_HASH = re.compile(r"(?=[^-]*[0-9])[0-9A-Za-z-]{24,64}")
+_HASH = re.compile(
+    r"(?=[A-Za-z-]*[0-9])[0-9A-Za-z-]{24,64}"
+)  # a digit somewhere, not only before the first dash
 
 
 def hash_in(custom_id: Any) -> str:
