@@ -35,8 +35,9 @@ def uploads(settings, tmp_path):
     return tmp_path
 
 
-def test_an_anonymous_20_mb_upload_to_the_login_page_is_refused_unread(client, uploads, settings, db):
-    upload = SimpleUploadedFile("big.bin", b"\0" * (20 * MB))
+def test_an_anonymous_30_mb_upload_to_the_login_page_is_refused_unread(client, uploads, settings, db):
+    assert settings.MJ_MAX_BODY_BYTES < 30 * MB  # the default: five Create references and a form
+    upload = SimpleUploadedFile("big.bin", b"\0" * (30 * MB))
     response = client.post(reverse("login"), {"username": "x", "password": "y", "file": upload})
 
     assert response.status_code == 413
