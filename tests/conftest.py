@@ -223,7 +223,10 @@ def bucket(settings, s3_server):
 
 @pytest.fixture(autouse=True)
 def _empty_cache_and_english():
+    from tasks_app.images import middleware
+
     cache.clear()
+    middleware._recent.clear()  # the signed thumbnails this process served lately
     translation.activate("en")
     yield
     cache.clear()

@@ -32,6 +32,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.db.models import BooleanField, Case, ExpressionWrapper, F, PositiveSmallIntegerField, Q, When
 from django.utils import timezone
@@ -212,6 +213,14 @@ def _build_missing(image: TaskImage, *, thumb: bool) -> None:
                 storage.save(quadrant_name(image, n), data)
             fields["quadrants"] = True
     TaskImage.objects.filter(pk=image.pk, sha256=image.sha256).update(**fields)
+    if thumb:  # what serving remembers of the old one (its name holds the old size)
+        cache.delete(thumb_cache_key(image.task_id))
+
+
+def thumb_cache_key(task_id: str) -> str:
+    """The shared cache's record of how to serve a task's thumbnail (services.thumb_get)."""
+    # v2: Served gained `final`; a pickled v1 copy would come back without it.
+    return f"mjdash:thumb:v2:{task_id}"
 
 
 def stem(task_id: str, index: int, digest: str) -> str:

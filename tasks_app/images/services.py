@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from django.core.cache import cache
 from django.utils.text import slugify
 
-from tasks_app.images.archive import quadrant_name
+from tasks_app.images.archive import quadrant_name, thumb_cache_key
 from tasks_app.images.errors import ImageMissing, ImagePending, ImageUnavailable
 from tasks_app.models import Task, TaskImage
 
@@ -78,11 +78,6 @@ def preview_get(*, task_id: str) -> Served:
     if not name:
         raise ImageMissing(task_id)
     return Served(name, "image/webp", f'"{name.rsplit("-", 1)[-1]}"', f"{task_id}-preview.webp")
-
-
-def thumb_cache_key(task_id: str) -> str:
-    # v2: Served gained `final`; a pickled v1 copy would come back without it.
-    return f"mjdash:thumb:v2:{task_id}"
 
 
 def _main_image(task_id: str) -> TaskImage:

@@ -1,10 +1,17 @@
 """A thumbnail with its signed ?v= is served before sessions (SignedThumbnailMiddleware):
 no database query, no session, no login; a wrong or missing token goes on to the view."""
 
+import io
+
 import pytest
+from django.core.cache import cache
+from django.core.management import call_command
 from django.test import Client
+from PIL import Image
 
 from tasks_app import services
+from tasks_app.images import middleware
+from tasks_app.images.archive import thumb_cache_key
 from tasks_app.models import TaskImage
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +42,40 @@ def test_a_signed_thumbnail_costs_no_query_even_for_a_logged_in_visitor(
     assert response["ETag"] == image.etag and "Content-Encoding" not in response  # WebP is not gzipped
     assert "sessionid" not in response.cookies and "Vary" not in response
     assert b"".join(response.streaming_content)[:4] == b"RIFF"
+
+
+def test_a_thumbnail_served_lately_is_served_again_without_the_shared_cache(
+    archived, django_assert_num_queries
+):
+    task_id, image = archived
+    url = f"/tasks/{task_id}/thumb.webp?v={image.token}"
+    Client().get(url)
+    cache.clear()  # what this process checked the token against is kept in it
+
+    with django_assert_num_queries(0):
+        response = Client().get(url)
+
+    assert response.status_code == 200 and response["ETag"] == image.etag
+    assert cache.get(thumb_cache_key(task_id)) is None  # not asked, so not filled again
+
+
+def test_a_thumbnail_rebuilt_at_a_new_size_is_what_its_signed_url_serves_after_a_while(
+    archived, settings, monkeypatch
+):
+    task_id, image = archived
+    url = f"/tasks/{task_id}/thumb.webp?v={image.token}"
+    assert Client().get(url)["ETag"] == image.etag  # remembered by the shared cache and this process
+    settings.MJ_THUMB_SIZE = 256
+    call_command("archive_images", "--rebuild", stdout=io.StringIO())
+    rebuilt = TaskImage.objects.get(pk=image.pk)
+    assert rebuilt.token == image.token and rebuilt.etag != image.etag  # the same content, a new file
+
+    assert Client().get(url)["ETag"] == image.etag  # within RECENT_SECONDS: this process's record
+    monkeypatch.setattr(middleware, "RECENT_SECONDS", 0.0)
+    response = Client().get(url)
+
+    assert response.status_code == 200 and response["ETag"] == rebuilt.etag
+    assert Image.open(io.BytesIO(b"".join(response.streaming_content))).size == (256, 256)
 
 
 def test_a_signed_thumbnail_answers_304_to_its_etag(archived, django_assert_num_queries):
