@@ -10,7 +10,7 @@ from rq import SimpleWorker
 from tasks_app import queues
 from tasks_app.workers.outages import OUTAGE_RERUNS
 from tasks_app.workers.rqworker import rq_worker
-from tests.jobs.outage_tasks import fails_while_the_database_is_away
+from tests.jobs.worker_tasks import fails_while_the_database_is_away
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker reconnects: no test transaction
 

@@ -1,5 +1,7 @@
-"""A job that meets a database outage its first times: for the RQ worker's reruns."""
+"""Jobs the worker tests enqueue: one that meets a database outage its first times,
+one that holds its worker too long."""
 
+import time
 from pathlib import Path
 
 from django.db import OperationalError
@@ -20,3 +22,12 @@ def fails_while_the_database_is_away(counter: str, outages: int, bug: bool = Fal
     if runs <= outages:
         raise OperationalError("server closed the connection unexpectedly")
     return runs
+
+
+@task(queue_name=queues.IMAGES)
+def holds_its_worker(counter: str, seconds: float) -> str:
+    """Writes "started" to `counter`, then holds the worker `seconds` (a stuck download)."""
+    Path(counter).write_text("started")
+    time.sleep(seconds)
+    Path(counter).write_text("finished")
+    return "finished"
