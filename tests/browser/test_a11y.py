@@ -3,10 +3,9 @@
 import pytest
 
 from tests.a11y import axe_violations, describe
+from tests.browser import SIZES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
 
 
 def one_h1(page):
@@ -40,13 +39,13 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(
         "create-blend": "/create/?kind=blend",
     }
     found = {}
-    for size, (width, height) in SIZES.items():
-        page.set_viewport_size({"width": width, "height": height})
+    for size, viewport in SIZES.items():
+        page.set_viewport_size(viewport)
         page.goto(f"{live_server.url}/accounts/login/")
         found[f"login-{size}"] = axe_violations(page) + one_h1(page)
     browser_login("/")
-    for size, (width, height) in SIZES.items():
-        page.set_viewport_size({"width": width, "height": height})
+    for size, viewport in SIZES.items():
+        page.set_viewport_size(viewport)
         for name, path in pages.items():
             page.goto(live_server.url + path)
             found[f"{name}-{size}"] = axe_violations(page) + one_h1(page)

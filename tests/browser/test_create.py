@@ -12,11 +12,11 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tasks_app.models import Task
+from tests.browser import SIZES
 from tests.browser.fit import misfits
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 LANGUAGES = {"en": "en-US,en", "zh": "zh-CN,zh"}
 SLOW = 30_000  # a worker sends, follows and archives on a small shared machine
 

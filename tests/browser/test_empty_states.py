@@ -8,10 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.a11y import axe_violations, describe
+from tests.browser import SIZES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 TEXT = {
     "en": {
         "welcome": "Nothing here yet: paste some task IDs above",

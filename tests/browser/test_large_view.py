@@ -11,12 +11,12 @@ from playwright.sync_api import expect
 from tasks_app import services
 from tasks_app.models import Task, TaskImage
 from tests.a11y import axe_violations, describe
+from tests.browser import SIZES
 from tests.browser.test_csp import COLLECT_VIOLATIONS, enforced_csp  # noqa: F401
 from tests.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 CAPTION_3 = {"en": "Image 3 of the grid", "zh-hans": "网格中的第 3 张图"}
 OPEN_TASK = {"en": "Open this task", "zh-hans": "打开这个任务"}
 

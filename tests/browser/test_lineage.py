@@ -7,12 +7,12 @@ from playwright.sync_api import expect
 
 from tasks_app import services
 from tests.a11y import axe_violations, describe
+from tests.browser import SIZES
 from tests.browser.fit import misfits
 from tests.lineage.test_family import make_family
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 FAMILY = {"en": "Family", "zh-hans": "家族"}
 
 

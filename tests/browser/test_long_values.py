@@ -20,11 +20,11 @@ from tasks_app import services
 from tasks_app.models import Task, TaskImage
 from tasks_app.relay.records import MAX_CUSTOM_ID_LENGTH, MAX_LABEL_LENGTH
 from tasks_app.sets.services import set_save
-from tests.browser import fit
+from tests.browser import SIZES, fit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 390, "height": 844}
+PHONE = SIZES["phone"]
 LENGTH = 2000
 # The URL kind is each task's own (working) image URL, padded to LENGTH: see _url_value.
 KINDS = {

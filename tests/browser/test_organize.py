@@ -10,11 +10,11 @@ from tasks_app import services
 from tasks_app.models import Press, Star, TaskSet, TaskTag
 from tasks_app.relay import Button, TaskRecord
 from tests.a11y import axe_violations, describe
+from tests.browser import SIZES
 from tests.browser.fit import misfits
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 TEXT = {
     "en": {"starred": "Starred by me (1)", "tagged": "4 tags added.", "deleted": "Deleted sets"},
     "zh-hans": {"starred": "我加星标的 (1)", "tagged": "已添加 4 个标签。", "deleted": "已删除的集合"},

@@ -10,11 +10,11 @@ from playwright.sync_api import expect
 
 from tasks_app import services
 from tasks_app.models import Task
+from tests.browser import SIZES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP, PHONE = SIZES["desktop"], SIZES["phone"]
 LONG_PROMPT = "a" * 1000 + "b" * 1000 + "c" * 1000  # 3,000 characters, no space
 
 

@@ -4,9 +4,10 @@ replaced as the task moves: in Chromium at 1440x900 and 390x844, English and Chi
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import SIZES
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 LABEL = {"en": "preview", "zh-hans": "预览"}
 
 

@@ -11,11 +11,11 @@ from playwright.sync_api import expect
 
 from tasks_app import services
 from tasks_app.models import Press, TaskSet
+from tests.browser import SIZES
 from tests.browser.fit import misfits
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 WORDS = {
     "en": {"404": "Page not found", "keys": "Keyboard shortcuts", "ask": "Press U2 on task"},
     "zh-hans": {"404": "找不到页面", "keys": "键盘快捷键", "ask": "要在任务"},

@@ -11,10 +11,10 @@ from playwright.sync_api import expect
 from tasks_app import services
 from tasks_app.models import Task, TaskSet
 from tasks_app.relay import TaskRecord
+from tests.browser import SIZES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 TEXT = {
     "en": {"child_of": "U2 of", "pressed": "Pressed before", "count": "14 tasks"},
     "zh-hans": {"child_of": "的 U2", "pressed": "之前已按过", "count": "14 个任务"},
