@@ -24,7 +24,7 @@ from django_tasks_db.compat import TaskContext, task_finished, task_started
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from tasks_app.workers.outages import OUTAGE_ERRORS, OUTAGE_RERUNS, wait_for_database
+from tasks_app.workers.outages import OUTAGE_ERRORS, call_through_outages, wait_for_database
 
 logger = logging.getLogger("tasks_app.workers")
 
@@ -71,18 +71,16 @@ class ResilientWorker(Worker):
         except Exception as exc:  # an unknown task path: recorded as failed
             return False, exc
         args = [TaskContext(task_result=result)] if task.takes_context else []
-        for attempt in range(OUTAGE_RERUNS + 1):
-            try:
-                with self._capped(self.caps.get(row.queue_name)):
-                    return True, task.call(*args, *result.args, **result.kwargs)
-            except OUTAGE_ERRORS as exc:
-                if attempt == OUTAGE_RERUNS or not self.running:
-                    return False, exc
-                logger.warning("job %s (%s) hit an outage; it runs again", row.id, row.task_path)
-                wait_for_database(exc, should_go_on=lambda: self.running)
-            except BaseException as exc:  # noqa: BLE001 - recorded as the job's failure, as db_worker does
-                return False, exc
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def run():
+            with self._capped(self.caps.get(row.queue_name)):
+                return task.call(*args, *result.args, **result.kwargs)
+
+        try:
+            label = f"{row.id} ({row.task_path})"
+            return True, call_through_outages(run, label=label, should_go_on=lambda: self.running)
+        except BaseException as exc:  # noqa: BLE001 - recorded as the job's failure, as db_worker does
+            return False, exc
 
     def _record(self, row: DBTaskResult, ok: bool, value) -> None:
         """The outcome, once the database takes it (a finished job is never lost to a blip)."""

@@ -46,5 +46,20 @@ def wait_for_database(reason: BaseException | str, *, should_go_on=lambda: True)
     logger.warning("worker: database back after %.1f s; going on", time.monotonic() - since)
 
 
+def call_through_outages(call, *, label: str, should_go_on=lambda: True):
+    """call(), run again (up to OUTAGE_RERUNS times) once the database answers
+    when it failed only because the database or Redis was away; the last
+    outage, or one met while stopping, is raised."""
+    for attempt in range(OUTAGE_RERUNS + 1):
+        try:
+            return call()
+        except OUTAGE_ERRORS as exc:
+            if attempt == OUTAGE_RERUNS or not should_go_on():
+                raise
+            logger.warning("job %s hit an outage; it runs again", label)
+            wait_for_database(exc, should_go_on=should_go_on)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _name(reason: BaseException | str) -> str:
     return reason if isinstance(reason, str) else f"{type(reason).__name__}: {str(reason)[:200]}"

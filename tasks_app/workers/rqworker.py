@@ -18,7 +18,7 @@ import time
 import django_rq
 from django_tasks_rq.backend import Job
 
-from tasks_app.workers.outages import BACKOFF_MAX, FIRST_WAIT, OUTAGE_ERRORS, OUTAGE_RERUNS, wait_for_database
+from tasks_app.workers.outages import BACKOFF_MAX, FIRST_WAIT, OUTAGE_ERRORS, call_through_outages
 
 logger = logging.getLogger("tasks_app.workers")
 
@@ -28,15 +28,7 @@ class OutageTolerantJob(Job):
     or Redis was away (else RQ would file it as failed for good)."""
 
     def _execute(self):
-        for attempt in range(OUTAGE_RERUNS + 1):
-            try:
-                return super()._execute()
-            except OUTAGE_ERRORS as exc:
-                if attempt == OUTAGE_RERUNS:
-                    raise
-                logger.warning("job %s (%s) hit an outage; it runs again", self.id, self.func_name)
-                wait_for_database(exc)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return call_through_outages(super()._execute, label=f"{self.id} ({self.func_name})")
 
 
 def rq_worker(queues: list[str], **options):
