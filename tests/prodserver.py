@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -83,6 +84,18 @@ def gunicorn(env: dict[str, str], *, workers: int = 1, threads: int = 2):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM to a process group a test started (scripts/prod, gunicorn and its workers),
+    then SIGKILL to what is left after 30 s: a stuck stop must not fail the test it ends."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
 
 
 def login(base: str) -> requests.Session:

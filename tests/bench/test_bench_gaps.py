@@ -221,8 +221,7 @@ def test_make_prod_bounds_malloc_arenas_and_worker_lifetime(tmp_path):
         environ = Path(f"/proc/{master}/environ").read_bytes().split(b"\0")
         argv = Path(f"/proc/{master}/cmdline").read_bytes().split(b"\0")
     finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=30)
+        prodserver.stop_group(proc)
     assert b"MALLOC_ARENA_MAX=2" in environ
     assert argv[argv.index(b"--max-requests") + 1] == b"1000"
     assert argv[argv.index(b"--max-requests-jitter") + 1] == b"100"

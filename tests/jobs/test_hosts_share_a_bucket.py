@@ -26,8 +26,8 @@ from django.conf import settings
 from django.core.files.storage import storages
 
 from tasks_app.models import TaskImage
-from tests.jobs.test_multiprocess import ROOT, _login, _server_env, _spawn, _stop, _wait_ready
-from tests.prodserver import free_port
+from tests.jobs.test_multiprocess import ROOT, _login, _server_env, _spawn, _wait_ready
+from tests.prodserver import free_port, stop_group
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
@@ -62,7 +62,7 @@ class Host:
     def stop(self) -> None:
         for proc in (self.web[0] if self.web else None, self.worker):
             if proc is not None:
-                _stop(proc)
+                stop_group(proc)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import signal
 import subprocess
 import threading
 import time
@@ -105,7 +104,7 @@ def servers(services_or_skip, sim, staff, tmp_path):
         yield [f"http://127.0.0.1:{a_port}", f"http://127.0.0.1:{b_port}"]
     finally:
         for proc, _log in started:
-            _stop(proc)
+            prodserver.stop_group(proc)
 
 
 def test_many_pollers_and_double_presses_over_two_processes(servers, sim, staff):
@@ -306,17 +305,6 @@ def _wait_ready(port: int, started: tuple[subprocess.Popen, Path], timeout: floa
         time.sleep(0.2)
     tail = log.read_text(errors="replace")[-3000:]
     pytest.fail(f"server on port {port} did not become ready (exit {proc.poll()}):\n{tail}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """SIGTERM to the process group we started (gunicorn's master and its workers)."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
 
 
 def _login(base: str, username: str = "ops", password: str = "ops-pass-12345") -> requests.Session:

@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 
 from tests import prodserver
-from tests.ops.test_run_command import ROOT, _demo_env, _serve, _stop
+from tests.ops.test_run_command import ROOT, _demo_env, _serve
 
 ARCHIVING = ("archiving the image", "image unavailable")
 
@@ -45,4 +45,4 @@ def test_every_image_of_the_demo_archive_loads_on_a_first_start(tmp_path):
             assert answer.headers["Content-Type"].startswith("image/"), src
             assert len(answer.content) > 1000, src
     finally:
-        _stop(server)
+        prodserver.stop_group(server)

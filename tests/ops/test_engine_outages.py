@@ -24,7 +24,7 @@ from tasks_app.models import Press, Task, TaskImage
 from tasks_app.workers import heartbeat
 from tests import prodserver
 from tests.jobs import test_multiprocess as mp
-from tests.jobs.test_multiprocess import _buttons, _login, _server_env, _spawn, _stop, _wait_ready
+from tests.jobs.test_multiprocess import _buttons, _login, _server_env, _spawn, _wait_ready
 
 # The multi-process test's fixtures: PostgreSQL and Redis or a skip, a simulator, a staff login.
 services_or_skip, sim, staff = mp.services_or_skip, mp.sim, mp.staff
@@ -69,7 +69,7 @@ def prod(services_or_skip, sim, staff, tmp_path):
         _wait_ready(port, server)
         yield f"http://127.0.0.1:{port}", tmp_path / "prod.log"
     finally:
-        _stop(server[0])
+        prodserver.stop_group(server[0])
 
 
 def test_pages_presses_and_workers_survive_postgresql_and_redis_being_killed(prod, sim, staff):

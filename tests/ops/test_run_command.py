@@ -32,7 +32,7 @@ def test_demo_mode_starts_the_simulator_prints_a_login_and_shows_the_samples(tmp
         assert archive.text.count('class="card ') >= 30
         assert "Demo samples" in session.get(f"{base}/", timeout=30).text
     finally:
-        _stop(server)
+        prodserver.stop_group(server)
 
 
 def _demo_env(tmp_path):
@@ -52,11 +52,12 @@ def _serve(env, port):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its workers too are stopped with it
     )
     try:
         return server, *_log_in(server, port)
     except BaseException:
-        _stop(server)  # else it and its workers outlive the test
+        prodserver.stop_group(server)  # else it and its workers outlive the test
         raise
 
 
@@ -89,11 +90,6 @@ def _log_in(server, port):
     return session, base, samples
 
 
-def _stop(server):
-    server.terminate()
-    server.wait(timeout=10)
-
-
 def test_a_restarted_demo_shows_its_running_samples_running_on_the_port_given_by_port(tmp_path):
     from tasks_app.simulator.seed import IN_PROGRESS, MODAL, SUBMITTED
 
@@ -104,7 +100,7 @@ def test_a_restarted_demo_shows_its_running_samples_running_on_the_port_given_by
     try:
         assert session.get(f"{base}/tasks/{IN_PROGRESS}/", timeout=30).status_code == 200
     finally:
-        _stop(server)
+        prodserver.stop_group(server)
     # What a long first run leaves: the worker followed every sample to its end.
     finish = (
         "from tasks_app.models import Task; from tasks_app.simulator.seed import SAMPLE_IDS; "
@@ -126,7 +122,7 @@ def test_a_restarted_demo_shows_its_running_samples_running_on_the_port_given_by
             assert "badge-success" not in heading, (sample, heading)
             assert badge in heading, (sample, heading)
     finally:
-        _stop(server)
+        prodserver.stop_group(server)
 
 
 def test_a_port_that_is_not_a_number_stops_serve_with_a_clear_message(tmp_path):
