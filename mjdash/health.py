@@ -39,6 +39,7 @@ from tasks_app.workers import status
 logger = logging.getLogger(__name__)
 
 MEDIA_CHECK_SECONDS = 30.0
+MEDIA_CHECK_DEADLINE = 2.0  # a probe answers fast, whatever the bucket does
 _media_checked: dict[tuple, tuple[float, str]] = {}  # (bucket, endpoint) -> (asked when, its answer)
 
 
@@ -96,9 +97,12 @@ def _media() -> str:
     if time.monotonic() - checked_at < MEDIA_CHECK_SECONDS:
         return result
     try:
-        storage.bucket_check()
+        storage.bucket_check(seconds=MEDIA_CHECK_DEADLINE)
         result = "ok"
-    except Exception as exc:
+    except storage.StorageUnavailable as exc:
+        logger.warning("readyz: %s", exc)
+        result = f"error: {exc}"
+    except Exception as exc:  # e.g. credentials boto3 could not find
         logger.warning("readyz: bucket check failed: %r", exc)
         result = f"error: {type(exc).__name__}"
     _media_checked[which] = (time.monotonic(), result)

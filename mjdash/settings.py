@@ -369,7 +369,8 @@ MJ_IMAGE_RETRY_BACKOFF = envfloat("MJ_IMAGE_RETRY_BACKOFF", 10.0, above=0)
 # role). Images are served after the login check by a redirect to a URL signed for
 # MJ_MEDIA_URL_SECONDS, or streamed through the app (MJ_MEDIA_SERVE=stream: the
 # bucket need not be reachable by browsers). Each call to the bucket is bounded by
-# MJ_MEDIA_TIMEOUT per connect and per read, three attempts at most.
+# MJ_MEDIA_TIMEOUT per connect and per read, three attempts at most, and by
+# MJ_MEDIA_DEADLINE as a whole, however slowly the bucket answers.
 MJ_MEDIA_BUCKET = envmatch(
     "MJ_MEDIA_BUCKET",
     r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
@@ -392,6 +393,7 @@ MJ_MEDIA_SERVE = envchoice("MJ_MEDIA_SERVE", "redirect", ("redirect", "stream"))
 # SigV4 signs for a week at most.
 MJ_MEDIA_URL_SECONDS = envint("MJ_MEDIA_URL_SECONDS", 300, minimum=10, maximum=7 * 24 * 3600)
 MJ_MEDIA_TIMEOUT = envfloat("MJ_MEDIA_TIMEOUT", 20.0, above=0)
+MJ_MEDIA_DEADLINE = envfloat("MJ_MEDIA_DEADLINE", 60.0, above=0)
 _half_credentials = missing_partner(
     MJ_MEDIA_ACCESS_KEY_ID=MJ_MEDIA_ACCESS_KEY_ID, MJ_MEDIA_SECRET_ACCESS_KEY=MJ_MEDIA_SECRET_ACCESS_KEY
 )
@@ -406,6 +408,7 @@ for _name in (
     "MJ_MEDIA_SERVE",
     "MJ_MEDIA_URL_SECONDS",
     "MJ_MEDIA_TIMEOUT",
+    "MJ_MEDIA_DEADLINE",
 ):
     if env(_name) and not MJ_MEDIA_BUCKET:
         raise ImproperlyConfigured(f"{_name} is set without MJ_MEDIA_BUCKET: it applies to a bucket only.")

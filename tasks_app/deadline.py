@@ -62,7 +62,8 @@ class Deadline:
         with self._lock:
             if self._closed:
                 return
-            self._connections.append(connection)
+            if connection not in self._connections:
+                self._connections.append(connection)
             late = self.cut
         if late:
             _shut(connection)
@@ -93,6 +94,7 @@ class WatchedConnection:
     def connect(self) -> None:
         _join(self)
         super().connect()
+        _join(self)  # the socket exists now: one opened past the deadline (a retry) is cut at once
 
     def request(self, *args, **kwargs):
         _join(self)

@@ -3,7 +3,8 @@ Werkzeug app, as `moto_server` runs it) on a free port, started by the test run.
 
 Every request it answers is recorded (method, key), from this process or any
 other, so tests count storage calls where they cost: at the server. A test may
-also hold one upload mid-body (`hold`), to kill its sender while it is on the wire.
+also hold one request (`hold`): an upload mid-body, to kill its sender while it
+is on the wire, or any request before it is answered, to be a bucket that is slow.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ class Call:
 
 
 class _Hold:
-    """One upload whose key contains `marker`: its first bytes are read, then it
-    waits until released (or its sender is gone) before moto sees the rest."""
+    """One request (`method`) whose key contains `marker`: its first bytes are read,
+    then it waits until released (or its sender is gone) before moto sees the rest."""
 
-    def __init__(self, marker: str):
+    def __init__(self, marker: str, method: str):
         self.marker = marker
+        self.method = method
         self.arrived = threading.Event()
         self.released = threading.Event()
         self.remote_port = 0
@@ -77,12 +79,20 @@ class S3Server:
         self.client().create_bucket(Bucket=name)
         return Bucket(self, name)
 
-    def hold(self, marker: str) -> _Hold:
-        """Hold the next upload of a key containing `marker` after its first bytes."""
-        hold = _Hold(marker)
+    def hold(self, marker: str, method: str = "PUT") -> _Hold:
+        """Hold the next request (an upload by default) of a key containing `marker`
+        after its first bytes."""
+        hold = _Hold(marker, method)
         with self._lock:
             self._holds.append(hold)
         return hold
+
+    def release(self, hold: _Hold) -> None:
+        """Let a held request go on, or drop a hold no request met (the server is shared)."""
+        with self._lock:
+            if hold in self._holds:
+                self._holds.remove(hold)
+        hold.released.set()
 
     # ---- the WSGI wrapper ---------------------------------------------------------
 
@@ -95,7 +105,7 @@ class S3Server:
                 return app(environ, start_response)
             with self._lock:
                 self.calls.append((bucket, Call(method, key)))
-                hold = next((h for h in self._holds if method == "PUT" and h.marker in key), None)
+                hold = next((h for h in self._holds if method == h.method and h.marker in key), None)
                 if hold:
                     self._holds.remove(hold)
             if hold:

@@ -15,12 +15,21 @@ and each costs one request to a bucket at most (`url` none: it is signed here):
   sent by the app itself (the file system, or MJ_MEDIA_SERVE=stream).
 - `delete`.
 
+Each bucket call runs under one whole-call deadline (MJ_MEDIA_DEADLINE, every
+attempt and byte included; tasks_app/deadline.py cuts the sockets when it
+passes), and any way a bucket fails (no answer in time, refused, 5xx) is raised
+as StorageUnavailable: a passing failure that workers retry and image views
+answer with 503. A body streamed to a browser is paced by the browser: past its
+headers, only the per-read timeout (MJ_MEDIA_TIMEOUT) bounds it.
+
 Nothing here asks whether a file exists: what is archived is recorded in the
 database (TaskImage), which every reader consults instead.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import os
 import shutil
@@ -33,11 +42,16 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, storages
 from django.utils.http import content_disposition_header
 
+from tasks_app.deadline import Deadline, WatchedConnection
 from tasks_app.images.errors import ImageRefused
 
 COPY_BYTES = 256 * 1024
 # A bucket's reader is spooled to disk past this when a caller needs to seek (Pillow).
 SPOOL_BYTES = 8 * 1024 * 1024
+
+
+class StorageUnavailable(OSError):
+    """The bucket did not answer within its deadline, or failed: try again later."""
 
 
 def save(name: str, content: bytes | BinaryIO) -> str:
@@ -48,7 +62,8 @@ def save(name: str, content: bytes | BinaryIO) -> str:
         return name
     if isinstance(content, bytes):
         content = ContentFile(content)
-    return store.save(name, content)
+    with _bucket_call(f"saving {name}"):
+        return store.save(name, content)
 
 
 def open(name: str, *, seekable: bool = False, max_bytes: int | None = None) -> BinaryIO:  # noqa: A001
@@ -61,27 +76,24 @@ def open(name: str, *, seekable: bool = False, max_bytes: int | None = None) -> 
         file = store.open(name, "rb")
         _check_size(file, name, file.size, max_bytes)
         return file
-    from botocore.exceptions import ClientError
-
-    try:
+    with _bucket_call(f"reading {name}", reading=name):
         answer = store.bucket.Object(_key(store, name)).get()
-    except ClientError as exc:
-        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
-            raise FileNotFoundError(name) from None
-        raise
-    body = _Body(answer["Body"], answer.get("ContentLength"))
-    _check_size(body, name, body.size, max_bytes)
-    if not seekable:
-        return body
-    spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the caller closes it
-    with body:
-        copied = 0
-        while chunk := body.read(COPY_BYTES):
-            copied += len(chunk)
-            if max_bytes is not None and copied > max_bytes:  # a length the store misreported
-                spooled.close()
-                raise ImageRefused("too_large", f"{name}: more than {max_bytes} bytes")
-            spooled.write(chunk)
+        body = _Body(answer["Body"], answer.get("ContentLength"))
+        _check_size(body, name, body.size, max_bytes)
+        if not seekable:
+            return body
+        spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the caller closes it
+        try:
+            with body:
+                copied = 0
+                while chunk := body.read(COPY_BYTES):
+                    copied += len(chunk)
+                    if max_bytes is not None and copied > max_bytes:  # a length the store misreported
+                        raise ImageRefused("too_large", f"{name}: more than {max_bytes} bytes")
+                    spooled.write(chunk)
+        except BaseException:
+            spooled.close()
+            raise
     spooled.seek(0)
     return spooled
 
@@ -107,20 +119,65 @@ def url(name: str, *, filename: str, content_type: str, download: bool = False) 
 
 
 def delete(name: str) -> None:
-    storages["default"].delete(name)
+    store = storages["default"]
+    if not _is_bucket(store):
+        store.delete(name)
+        return
+    with _bucket_call(f"deleting {name}"):
+        store.delete(name)
 
 
 def is_bucket() -> bool:
     return _is_bucket(storages["default"])
 
 
-def bucket_check() -> None:
-    """One HEAD of the bucket: raises when it does not answer or refuses us."""
+def bucket_check(*, seconds: float) -> None:
+    """One HEAD of the bucket within `seconds`: raises StorageUnavailable when it
+    does not answer in time or refuses us."""
     store = storages["default"]
-    store.connection.meta.client.head_bucket(Bucket=store.bucket_name)
+    with _bucket_call("checking the bucket", seconds=seconds):
+        store.connection.meta.client.head_bucket(Bucket=store.bucket_name)
 
 
 # ---- helpers -------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _bucket_call(what: str, *, seconds: float | None = None, reading: str = ""):
+    """One bucket call (all its attempts) within its deadline; every way it fails
+    raised as StorageUnavailable, but the object `reading` missing (FileNotFoundError)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    _watch_bucket_connections()
+    seconds = seconds or settings.MJ_MEDIA_DEADLINE
+    with Deadline(seconds) as deadline, deadline.watching():
+        try:
+            yield
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 404 and reading:
+                raise FileNotFoundError(reading) from None
+            raise StorageUnavailable(f"{what}: the bucket answered {status}") from exc
+        except (BotoCoreError, ConnectionError, TimeoutError) as exc:
+            reason = f"no answer within {seconds:g} s" if deadline.cut else type(exc).__name__
+            raise StorageUnavailable(f"{what}: {reason}") from exc
+        if deadline.cut:  # a cut read may end early rather than fail: what was read is not whole
+            raise StorageUnavailable(f"{what}: no answer within {seconds:g} s")
+
+
+@functools.cache
+def _watch_bucket_connections() -> None:
+    """botocore's connections join the calling thread's deadline (inert outside one)."""
+    from botocore import awsrequest
+
+    class WatchedHTTP(WatchedConnection, awsrequest.AWSHTTPConnection):
+        pass
+
+    class WatchedHTTPS(WatchedConnection, awsrequest.AWSHTTPSConnection):
+        pass
+
+    awsrequest.AWSHTTPConnectionPool.ConnectionCls = WatchedHTTP
+    awsrequest.AWSHTTPSConnectionPool.ConnectionCls = WatchedHTTPS
 
 
 def _is_bucket(store) -> bool:

@@ -193,8 +193,8 @@ def test_readyz_asks_the_bucket_once_in_a_while_and_reports_one_that_fails_as_de
     assert response.status_code == 200  # pages serve; archived images do not
     body = response.json()
     assert body["status"] == "degraded" and body["failing"] == []
-    assert body["checks"]["media"] == "error: ClientError"
-    assert body["warnings"] == ["media: error: ClientError"]
+    assert body["checks"]["media"] == "error: checking the bucket: the bucket answered 404"
+    assert body["warnings"] == ["media: error: checking the bucket: the bucket answered 404"]
 
 
 @pytest.mark.django_db

@@ -235,6 +235,8 @@ def test_without_a_bucket_archived_images_stay_on_the_file_system():
         ({"MJ_MEDIA_URL_SECONDS": "5"}, "MJ_MEDIA_URL_SECONDS must be at least 10, got '5'"),
         ({"MJ_MEDIA_URL_SECONDS": "604801"}, "MJ_MEDIA_URL_SECONDS must be at most 604800"),
         ({"MJ_MEDIA_TIMEOUT": "0"}, "MJ_MEDIA_TIMEOUT must be greater than 0"),
+        ({"MJ_MEDIA_DEADLINE": "soon"}, "MJ_MEDIA_DEADLINE must be a number"),
+        ({"MJ_MEDIA_DEADLINE": "0"}, "MJ_MEDIA_DEADLINE must be greater than 0"),
         ({"MJ_MEDIA_REGION": "EU West"}, "MJ_MEDIA_REGION must be a region"),
         (
             {"MJ_MEDIA_SECRET_ACCESS_KEY": ""},
