@@ -152,18 +152,37 @@ def _zip_name(image: TaskImage) -> str:
     return f"{stem}-{image.index}.{ext}" if image.index else f"{stem}.{ext}"
 
 
+MISSING_NAME = "MISSING.txt"
+MISSING_HEAD = (
+    "These images could not be read from the archive and are not in this ZIP.\n"
+    "以下图片无法从归档读取，未包含在此 ZIP 中。\n\n"
+)
+GONE = "not in the archive / 归档中不存在"
+NO_ANSWER = "the image storage did not answer; download again later / 图片存储没有响应，请稍后重新下载"
+
+
 def zip_stream(entries: Iterable[tuple[str, str]]) -> Iterator[bytes]:
-    """A ZIP of these stored files, written as it is sent (stored, not compressed: PNGs do not shrink)."""
+    """A ZIP of these stored files, written as it is sent (stored, not compressed:
+    PNGs do not shrink). A file that cannot be read is left out rather than break
+    the download, and named with the reason in MISSING.txt, the ZIP's last file."""
     buffer = _Buffer()
+    missing: list[tuple[str, str]] = []
     with zipfile.ZipFile(buffer, mode="w", compression=zipfile.ZIP_STORED) as archive:
         for name, stored in entries:
             try:
                 source = storage.open(stored)  # one request to a bucket, streamed
+            except storage.StorageUnavailable:
+                missing.append((name, NO_ANSWER))
+                continue
             except OSError:
-                continue  # gone from storage: leave it out rather than break the download
+                missing.append((name, GONE))
+                continue
             with source, archive.open(name, mode="w", force_zip64=True) as target:
                 while chunk := source.read(COPY_BYTES):
                     target.write(chunk)
                     yield buffer.drain()
             yield buffer.drain()
+        if missing:
+            lines = "".join(f"{name}: {why}\n" for name, why in missing)
+            archive.writestr(MISSING_NAME, MISSING_HEAD + lines)
     yield buffer.drain()

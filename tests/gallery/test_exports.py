@@ -156,3 +156,32 @@ def test_a_sets_originals_download_as_one_streamed_zip_named_after_the_set(logge
     assert archive.namelist() == ["1764000000000032-fox.png", "1764000000000031-a-lighthouse-at-dusk.png"]
     assert archive.read("1764000000000031-a-lighthouse-at-dusk.png") == b"\x89PNG one"
     assert archive.testzip() is None
+
+
+def test_an_original_gone_from_storage_is_named_in_the_zips_missing_file(logged_in, user, jobs_held):
+    ids = ["1764000000000041", "1764000000000042"]
+    services.task_store(
+        records=[TaskRecord(id=i, status="SUCCESS", prompt="kept", image_url="https://c/1.png") for i in ids]
+    )
+    for task_id in ids:
+        name = default_storage.save(f"originals/{task_id}.png", ContentFile(b"\x89PNG " + task_id.encode()))
+        TaskImage.objects.update_or_create(
+            task_id=task_id,
+            index=0,
+            defaults={
+                "state": "ok",
+                "original": name,
+                "content_type": "image/png",
+                "source_url": "https://c/x",
+            },
+        )
+    default_storage.delete(TaskImage.objects.get(task_id=ids[0]).original)  # lost by hand, say
+    _set(user, ids, name="Half there")
+
+    response = logged_in.get("/s/exp0rtslug/images.zip")
+
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert archive.namelist() == [f"{ids[1]}-kept.png", "MISSING.txt"]
+    missing = archive.read("MISSING.txt").decode()
+    assert f"{ids[0]}-kept.png: not in the archive / 归档中不存在" in missing.splitlines()
+    assert ids[1] not in missing

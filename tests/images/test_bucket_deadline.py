@@ -9,9 +9,13 @@ deadline. Cut by the deadline, the call's retries are cut too: the server sees t
 held request alone. Without the cut, the read times out and a retry, no longer
 held, reaches the server (and succeeds)."""
 
+import io
+import zipfile
+
 import pytest
 
 from mjdash import health
+from tasks_app.gallery import exports
 from tasks_app.images import storage
 from tasks_app.models import TaskImage
 from tests.images.test_bucket import _grid_task
@@ -113,3 +117,21 @@ def test_readyz_reports_a_silent_bucket_within_its_probe_deadline(
     assert body["status"] == "degraded"
     assert body["checks"]["media"] == "error: checking the bucket: no answer within 0.5 s"
     assert [call.method for call in bucket.calls] == ["HEAD"]
+
+
+def test_a_zip_leaves_out_an_original_the_bucket_does_not_send_and_says_so(logged_in, simulator, held, user):
+    from tasks_app.models import TaskSet
+
+    ids = [_grid_task(simulator, prompt=f"zip {n}") for n in range(2)]
+    TaskSet.objects.create(slug="slowzip001", ids=ids, ids_hash="x", created_by=user)
+    held(TaskImage.objects.get(task_id=ids[0], index=0).original, "GET")
+
+    response = logged_in.get("/s/slowzip001/images.zip")
+
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = archive.namelist()
+    assert names[-1] == "MISSING.txt" and len(names) == 1 + 5 + 4  # the other grid whole, 4 of this one
+    missing = archive.read("MISSING.txt").decode().splitlines()
+    held_one = f"{ids[0]}-zip-0.png: {exports.NO_ANSWER}"
+    assert [line for line in missing if line.startswith(ids[0])] == [held_one]
+    assert exports.NO_ANSWER.startswith("the image storage did not answer")
