@@ -6,7 +6,9 @@
 //   a set) move too;
 // - when the poller has gone quiet (nothing was live) and such a card
 //   appears, it is woken once; its answer brings back the time trigger;
-// - a hidden tab does not poll; shown again, it asks at once.
+// - a hidden tab does not poll; shown again, it asks at once;
+// - a page whose every card comes back unknown to the relay says so in words,
+//   as a page does whose answer came before it was sent.
 (function () {
   "use strict";
 
@@ -57,5 +59,14 @@
     if (!fresh.length) return;
     fresh.forEach(function (entry) { woken.add(entry[0]); });
     htmx.trigger(poller, "mjdash:poll");
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var note = document.querySelector(".empty-state[data-all-unknown][hidden]");
+    var grid = document.getElementById("task-grid");
+    if (!note || !grid) return;
+    var cards = grid.querySelectorAll("article.card").length;
+    var unknown = grid.querySelectorAll("article.card-lookup:not([data-poll-id])").length;
+    if (cards && cards === unknown) note.hidden = false;
   });
 })();

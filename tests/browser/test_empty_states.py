@@ -92,10 +92,14 @@ def test_empty_states_and_the_loading_cue(
     assert (severe := axe_violations(page)) == [], describe(severe)
     simulator.latency = 0.0
 
-    # IDs the relay does not know: said in words, not an empty grid.
+    # IDs the relay does not know: said in words, not an empty grid, also when
+    # the answer comes after the page (its "looking up…" cards, then the poller).
+    settings.MJ_LOOKUP_WAIT_SECONDS = 0
     page.goto(f"{live_server.url}/")
     page.fill("textarea[name=ids]", "1799999999999999001 1799999999999999002")
     page.click(f"text={text['show']}")
+    expect(page.locator("#task-grid article.card-lookup")).to_have_count(2)
+    expect(page.locator("#results .empty-state")).to_be_visible(timeout=30_000)
     expect(page.locator("#results .empty-state")).to_contain_text(text["unknown"])
     screenshot(f"empty-unknown-ids-{size}-{lang}")
 

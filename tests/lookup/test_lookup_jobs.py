@@ -62,6 +62,18 @@ def test_an_unseen_id_is_a_looking_up_card_and_one_job_however_many_viewers(
     assert not Lease.objects.filter(name__startswith=lookups.LEASE).exists()  # done: the lease is gone
 
 
+def test_a_page_whose_ids_are_all_unknown_says_so_in_words_once_known(logged_in, simulator, held):
+    """While looked up, the words wait hidden (the poller shows them if every card
+    comes back unknown, tests/browser/test_empty_states.py); a page sent after the
+    answer shows them at once."""
+    ids = "1765999999999991,1765999999999992"
+    first = logged_in.get("/tasks/", {"ids": ids}).content.decode()
+    _run(_lookups(held)[0])
+    again = logged_in.get("/tasks/", {"ids": ids}).content.decode()
+
+    assert '<p class="empty-state" role="status" hidden data-all-unknown>None of these IDs' in first
+    assert '<p class="empty-state" role="status">None of these IDs' in again
+
 def test_an_id_the_relay_does_not_know_is_said_so_and_not_asked_again_at_once(logged_in, simulator, held):
     unknown = "1765999999999999"
     logged_in.get("/tasks/", {"ids": unknown})
