@@ -74,6 +74,7 @@ def test_a_page_whose_ids_are_all_unknown_says_so_in_words_once_known(logged_in,
     assert '<p class="empty-state" role="status" hidden data-all-unknown>None of these IDs' in first
     assert '<p class="empty-state" role="status">None of these IDs' in again
 
+
 def test_an_id_the_relay_does_not_know_is_said_so_and_not_asked_again_at_once(logged_in, simulator, held):
     unknown = "1765999999999999"
     logged_in.get("/tasks/", {"ids": unknown})
