@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from tests.ops.test_production import PRODUCTION_ENV
 
@@ -98,8 +100,18 @@ def stop_group(proc: subprocess.Popen) -> None:
             proc.wait(timeout=5)
 
 
-def login(base: str) -> requests.Session:
+def client_session() -> requests.Session:
+    """A requests session that sends a GET again, once, when the server closed the
+    kept-alive connection as it was sent (gunicorn drops a connection idle for 2 s;
+    a browser retries such a GET too). Other methods are never sent twice."""
     session = requests.Session()
+    again = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods=["GET", "HEAD"])
+    session.mount("http://", HTTPAdapter(max_retries=again))
+    return session
+
+
+def login(base: str) -> requests.Session:
+    session = client_session()
     page = session.get(f"{base}/accounts/login/", timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     session.post(

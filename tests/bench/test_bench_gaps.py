@@ -183,6 +183,7 @@ def test_seeing_a_results_page_again_does_not_write_the_session(simulator, logge
     assert writes == []  # nothing at all: the set is already saved, the tasks final
 
 
+@pytest.mark.timeout(240)  # up to 90 s to start, 30 s to stop, on a loaded machine
 def test_make_prod_bounds_malloc_arenas_and_worker_lifetime(tmp_path):
     port = prodserver.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MJ_", "MALLOC_"))}

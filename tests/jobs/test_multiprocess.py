@@ -308,7 +308,7 @@ def _wait_ready(port: int, started: tuple[subprocess.Popen, Path], timeout: floa
 
 
 def _login(base: str, username: str = "ops", password: str = "ops-pass-12345") -> requests.Session:
-    session = requests.Session()
+    session = prodserver.client_session()
     page = session.get(f"{base}/accounts/login/", timeout=30)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     response = session.post(

@@ -71,7 +71,7 @@ def _log_in(server, port):
     password = re.search(r"user: demo\s+password: (\S+)", printed).group(1)
     samples = printed.split("Sample task IDs:", 1)[1].split()
     base = f"http://127.0.0.1:{port}"
-    session = requests.Session()
+    session = prodserver.client_session()
     for _ in range(100):  # runserver binds a moment after printing
         try:
             session.get(f"{base}/healthz", timeout=2)

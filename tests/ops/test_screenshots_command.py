@@ -10,7 +10,8 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.browser
+# A demo server, its worker and Chromium, each started cold: on a loaded machine, minutes.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(360)]
 
 
 def test_the_screenshots_command_makes_desktop_and_phone_pngs_under_300_kb_of_a_set_and_of_create(tmp_path):
