@@ -106,6 +106,14 @@ def images_claim(*, tasks: list[Task]) -> list[Claim]:
     return claims
 
 
+def claims_release(claims: list[Claim]) -> None:
+    """Let go of claims whose jobs could not be queued: the next pass may take them."""
+    for claim in claims:
+        TaskImage.objects.filter(
+            task_id=claim.task_id, index=claim.index, claim=claim.token, state=TaskImage.State.QUEUED
+        ).update(claimed_until=timezone.now())
+
+
 def images_due(*, limit: int | None = 200) -> list[Task]:
     """Finished tasks whose images need a job: never claimed, a claim whose worker
     died, or a passing failure now due again."""

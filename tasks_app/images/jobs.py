@@ -19,6 +19,7 @@ download (tasks_app/queues.py).
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.tasks import default_task_backend, task
 from django.tasks.signals import task_enqueued
 from django.utils.json import normalize_json
@@ -85,18 +86,39 @@ def images_schedule_soon(*, task_ids: list[str]) -> None:
 
 
 def images_archive_soon(*, tasks: list[Task]) -> int:
-    """Claim the images of these finished tasks that need it, and queue a thumbnail job for each."""
-    claims = archive.images_claim(tasks=[t for t in tasks if t.image_sources])
-    main = {t.pk: t.image_sources[0][0] for t in tasks if t.image_sources}
+    """Claim the images of these finished tasks that need it, and queue a thumbnail job for each.
+
+    A claim whose job was never queued would hold its image for QUEUED_FOR (10
+    minutes). With the queue in the database, claims and job rows are written
+    in one transaction: an outage between the two keeps neither. With the queue
+    elsewhere (RQ), a job must find its claim committed, so the claims go first
+    and are let go at once when queueing fails.
+    """
+    tasks = [t for t in tasks if t.image_sources]
+    if isinstance(image_thumb.get_backend(), DatabaseBackend):
+        with transaction.atomic():
+            claims = archive.images_claim(tasks=tasks)
+            _thumbs_enqueue(tasks, claims)
+    else:
+        claims = archive.images_claim(tasks=tasks)
+        try:
+            _thumbs_enqueue(tasks, claims)
+        except Exception:
+            archive.claims_release(claims)
+            raise
+    if claims:
+        jobs.follow_soon()
+    return len(claims)
+
+
+def _thumbs_enqueue(tasks: list[Task], claims: list[archive.Claim]) -> None:
+    main = {t.pk: t.image_sources[0][0] for t in tasks}
     for priority in (MAIN_THUMB, THUMB):
         _enqueue_all(
             image_thumb,
             [list(c) for c in claims if (main[c.task_id] == c.index) == (priority == MAIN_THUMB)],
             priority,
         )
-    if claims:
-        jobs.follow_soon()
-    return len(claims)
 
 
 def _at(job, priority: int):

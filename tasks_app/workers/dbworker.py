@@ -20,6 +20,7 @@ import logging
 import os
 import signal
 
+from django.tasks import TaskResultStatus
 from django_tasks_db.compat import TaskContext, task_finished, task_started
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -51,6 +52,25 @@ class ResilientWorker(Worker):
                 return  # stopped, or --max-tasks reached
             except OUTAGE_ERRORS as exc:  # polling the queue failed: the database is away
                 wait_for_database(exc, should_go_on=lambda: self.running)
+                self._own_claims_requeue()
+
+    def _own_claims_requeue(self) -> None:
+        """The outage may have cut the COMMIT of a job's claim after the database
+        took it: that job reads "running" under this worker's name while this
+        worker runs nothing, and no dead-worker sweep would free it (the worker
+        is alive). Put it back in the queue."""
+        try:
+            running = DBTaskResult.objects.filter(
+                status=TaskResultStatus.RUNNING, backend_name=self.backend_name
+            ).only("id", "worker_ids")
+            mine = [row.pk for row in running if row.worker_ids and row.worker_ids[-1] == self.worker_id]
+            if mine:
+                DBTaskResult.objects.filter(pk__in=mine, status=TaskResultStatus.RUNNING).update(
+                    status=TaskResultStatus.READY, started_at=None
+                )
+                logger.warning("worker: %d jobs claimed as the database went away put back", len(mine))
+        except OUTAGE_ERRORS:  # away again: the next recovery tries again
+            pass
 
     def counts(self) -> tuple[int, int]:
         return self.jobs_done, self.jobs_failed

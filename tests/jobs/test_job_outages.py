@@ -5,7 +5,10 @@ reason is not run again. The workers `manage.py worker` runs, in this process
 on this run's Redis."""
 
 import pytest
+from django.db import OperationalError, connection
 from django.tasks import TaskResultStatus
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from rq import SimpleWorker
 
 from tasks_app import queues
@@ -81,4 +84,45 @@ def test_a_job_that_fails_for_another_reason_runs_once(backend, tmp_path):
     result = _run_one(backend, counter, outages=1, bug=True)
 
     assert result.status == TaskResultStatus.FAILED
+    assert counter.read_text() == "1"
+
+
+def test_a_claim_whose_commit_the_outage_cut_off_is_run_once_the_database_answers(settings, tmp_path):
+    """The database took the worker's claim of a job, then went away before the
+    worker heard so: the job reads "running" under a live worker that runs nothing."""
+    settings.TASKS = {
+        **settings.TASKS,
+        "database": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": list(queues.ALL)},
+    }
+    counter = tmp_path / "runs"
+    result = fails_while_the_database_is_away.using(backend="database").enqueue(str(counter), 0)
+    worker = ResilientWorker(
+        caps={},
+        queue_names=[queues.DEFAULT],
+        interval=0.1,
+        batch=True,
+        backend_name="database",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-cut-claim",
+        excluded_queue_names=[],
+    )
+    DBTaskResult.objects.filter(pk=result.id).update(
+        status=TaskResultStatus.RUNNING, started_at=timezone.now(), worker_ids=[worker.worker_id]
+    )
+    outage = {"left": 1}
+
+    def the_next_poll_meets_the_outage(execute, sql, params, many, context):
+        if outage["left"] and DBTaskResult._meta.db_table in sql:
+            outage["left"] -= 1
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(the_next_poll_meets_the_outage):
+        worker.run()
+
+    assert outage["left"] == 0
+    assert fails_while_the_database_is_away.using(backend="database").get_result(result.id).status == (
+        TaskResultStatus.SUCCESSFUL
+    )
     assert counter.read_text() == "1"

@@ -19,6 +19,7 @@ from datetime import timedelta
 import pytest
 import requests
 from django.db import connections
+from django_tasks_db.models import DBTaskResult
 
 from tasks_app.models import Press, Task, TaskImage
 from tasks_app.workers import heartbeat
@@ -38,14 +39,27 @@ def _service(name: str) -> None:
     subprocess.run([os.path.join(SERVICES, name)], check=True, timeout=60)
 
 
-def _wait_for(condition, seconds: float, what: str):
+def _wait_for(condition, seconds: float, what: str, log=None):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         connections.close_all()  # the test's own connection may predate the restart
         if condition():
             return
         time.sleep(0.5)
-    pytest.fail(f"waited {seconds:.0f} s for {what}")
+    pytest.fail(f"waited {seconds:.0f} s for {what}\n{_state(log)}")
+
+
+def _state(log) -> str:
+    """What a failed wait leaves to read: every image row and job row, and the workers' warnings."""
+    images = TaskImage.objects.order_by("task_id", "index").values_list(
+        "task_id", "index", "state", "tries", "failure", "failure_detail", "claimed_until", "retry_at"
+    )
+    jobs = Counter(DBTaskResult.objects.values_list("task_path", "status"))
+    printed = log.read_text(errors="replace").splitlines() if log else []
+    warnings = [line for line in printed if "WARNING" in line or "ERROR" in line or "Traceback" in line]
+    return "\n".join(
+        ["images:", *map(repr, images), f"jobs: {dict(jobs)}", "log (warnings):", *warnings[-60:]]
+    )
 
 
 @pytest.fixture
@@ -132,10 +146,12 @@ def test_pages_presses_and_workers_survive_postgresql_and_redis_being_killed(pro
     connections.close_all()
 
     pressed = Press.objects.filter(task_id__in=parents)
-    _wait_for(lambda: not pressed.filter(state=Press.State.PENDING).exists(), 120, "every press to settle")
+    _wait_for(
+        lambda: not pressed.filter(state=Press.State.PENDING).exists(), 120, "every press to settle", log
+    )
     expected = sum(len(Task.objects.get(pk=p).image_sources) for p in parents)
     archived = TaskImage.objects.filter(task_id__in=parents, state=TaskImage.State.OK)
-    _wait_for(lambda: archived.count() == expected, 120, f"{expected} images archived")
+    _wait_for(lambda: archived.count() == expected, 120, f"{expected} images archived", log)
     _wait_for(
         lambda: (
             {"follow,press,default", "images"}
@@ -143,6 +159,7 @@ def test_pages_presses_and_workers_survive_postgresql_and_redis_being_killed(pro
         ),
         60,
         "a live worker on every queue",
+        log,
     )
 
     printed = log.read_text(errors="replace")
