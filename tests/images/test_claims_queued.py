@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _finished_grids(count: int) -> list[Task]:
     return [
-        Task.objects.create(id=f"17430000000009{n:02d}", status="SUCCESS", image_url=f"http://img.test/{n}.png")
+        Task.objects.create(
+            id=f"17430000000009{n:02d}", status="SUCCESS", image_url=f"http://img.test/{n}.png"
+        )
         for n in range(count)
     ]
 
