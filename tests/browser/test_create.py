@@ -1,7 +1,8 @@
 """The Create page in a real Chromium against the simulator, with a real worker:
 each kind end to end (submit, live card, finished result) at 1440x900 and
-390x844 in English and Chinese; a double submit; a banned prompt; uploads
-refused before anything is sent; reuse from history, a card and the controls."""
+390x844 in English and Chinese; a double submit, a banned prompt and uploads
+refused before anything is sent, each at both sizes and in both languages;
+images pasted and dropped; reuse from history, a card and the controls."""
 
 import io
 import re
@@ -108,10 +109,20 @@ def test_each_kind_goes_from_submit_to_a_live_card_to_its_result(
     assert simulator.calls["imagine"] == 1  # "Imagine this" fills the form; only a submit is paid
 
 
+# Each edge case at both sizes and in both languages: a desktop in one, a phone in the other.
+EDGES = [("desktop", "en"), ("phone", "zh")]
+WORDS = {
+    "en": {"again": "Already submitted moments ago:", "banned": "banned word", "type": "PNG, JPEG or WebP"},
+    "zh": {"again": "刚刚已经提交过：", "banned": "违禁词", "type": "PNG、JPEG 或 WebP"},
+}
+WORDS["en"]["large"], WORDS["zh"]["large"] = "too large", "太大"
+
+
+@pytest.mark.parametrize(("size", "lang"), EDGES)
 def test_a_double_click_and_the_same_submit_from_a_second_tab_reach_the_relay_once(
-    alice_may_press, page, browser_login, simulator, live_server
+    alice_may_press, page, browser_login, simulator, live_server, size, lang
 ):
-    open_create(page, browser_login)
+    open_create(page, browser_login, size=size, lang=lang)
     posts = []
     page.context.on(
         "request",
@@ -127,7 +138,7 @@ def test_a_double_click_and_the_same_submit_from_a_second_tab_reach_the_relay_on
     with other.expect_navigation():
         other.locator("button.create-submit").click()
 
-    expect(other.locator(".messages")).to_contain_text("Already submitted moments ago:")
+    expect(other.locator(".messages")).to_contain_text(WORDS[lang]["again"])
     expect(other.locator("#task-grid > article.card")).to_have_count(1)
     assert len(posts) >= 2  # the browser sent at least two
     assert simulator.calls["imagine"] == 1  # the relay was asked once
@@ -135,42 +146,79 @@ def test_a_double_click_and_the_same_submit_from_a_second_tab_reach_the_relay_on
     other.close()
 
 
-def test_a_banned_prompt_says_so_in_chinese_and_keeps_the_prompt(
-    alice_may_press, page, browser_login, simulator, screenshot
+@pytest.mark.parametrize(("size", "lang"), [("phone", "zh"), ("desktop", "en")])
+def test_a_banned_prompt_says_so_in_the_persons_language_and_keeps_the_prompt(
+    alice_may_press, page, browser_login, simulator, screenshot, size, lang
 ):
-    open_create(page, browser_login, size="phone", lang="zh")
+    open_create(page, browser_login, size=size, lang=lang)
     page.fill("#create-prompt", "a banned castle --ar 2:3")
     submit(page)
 
-    expect(page.locator("#create-error")).to_contain_text("违禁词")
+    expect(page.locator("#create-error")).to_contain_text(WORDS[lang]["banned"])
     expect(page.locator("#create-prompt")).to_have_value("a banned castle --ar 2:3")
     expect(page.locator("select[name=version]")).to_be_visible()
     expect(page.locator("input[name=ar]")).to_have_value("2:3")
     expect(page.locator("#task-grid > article.card")).to_have_count(0)
-    screenshot("create-banned-phone-zh")
+    assert simulator.calls["imagine"] == 1  # asked once, refused: nothing started
+    screenshot(f"create-banned-{size}-{lang}")
 
 
+@pytest.mark.parametrize(("size", "lang"), EDGES)
 def test_an_upload_that_is_not_an_image_or_too_large_is_refused_before_anything_is_sent(
-    alice_may_press, page, browser_login, simulator, settings, screenshot
+    alice_may_press, page, browser_login, simulator, settings, screenshot, size, lang
 ):
     settings.MJ_UPLOAD_MAX_BYTES = 20_000
-    open_create(page, browser_login, path="/create/?kind=describe")
+    open_create(page, browser_login, size=size, lang=lang, path="/create/?kind=describe")
     page.set_input_files(
         "#create-images", [{"name": "notes.png", "mimeType": "application/pdf", "buffer": b"%PDF-1.7"}]
     )
     expect(page.locator("#images-error")).to_contain_text("notes.png")
-    expect(page.locator("#images-error")).to_contain_text("PNG, JPEG or WebP")
+    expect(page.locator("#images-error")).to_contain_text(WORDS[lang]["type"])
     expect(page.locator(".previews li")).to_have_count(0)
 
     big = image(size=(400, 400), fmt="BMP")  # 480 KB of pixels, typed as a PNG
     page.set_input_files("#create-images", [{"name": "huge.png", "mimeType": "image/png", "buffer": big}])
     expect(page.locator("#images-error")).to_contain_text("huge.png")
-    expect(page.locator("#images-error")).to_contain_text("too large")
-    screenshot("create-upload-refused")
+    expect(page.locator("#images-error")).to_contain_text(WORDS[lang]["large"])
+    assert misfits(page, SIZES[size]["width"]) == []
+    screenshot(f"create-upload-refused-{size}-{lang}")
     page.locator("button.create-submit").click()  # the file input is empty and required: nothing posts
 
     expect(page.locator("#create-images")).to_be_focused()
     assert sum(simulator.calls.values()) == 0
+
+
+PASTE = """([name, bytes]) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], name, { type: "image/png" }));
+    document.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true }));
+}"""
+DROP = """([name, bytes]) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], name, { type: "image/png" }));
+    const box = document.querySelector("[data-images]");
+    box.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true }));
+}"""
+
+
+@pytest.mark.parametrize(("size", "lang"), [("phone", "en"), ("desktop", "zh")])
+def test_a_pasted_and_a_dropped_image_are_blended_like_picked_ones(
+    alice_may_press, page, browser_login, simulator, size, lang
+):
+    open_create(page, browser_login, size=size, lang=lang, path="/create/?kind=blend")
+    # A screenshot pasted from the clipboard arrives named "image.png": it is named
+    # for what it is. A file dragged from the desktop keeps its name.
+    page.evaluate(PASTE, ["image.png", list(image("orange"))])
+    page.evaluate(DROP, ["sketch.png", list(image("navy"))])
+
+    expect(page.locator(".previews li")).to_have_count(2)
+    expect(page.locator(".previews")).to_contain_text("pasted-1.png")
+    expect(page.locator(".previews")).to_contain_text("sketch.png")
+    submit(page)
+
+    assert [route for route, _body in simulator.received] == ["blend"]
+    sent = simulator.received[0][1]["base64Array"]
+    assert len(sent) == 2 and all(uri.startswith("data:image/png;base64,") for uri in sent)
 
 
 def test_reuse_from_history_the_controls_and_a_cards_run_again(
