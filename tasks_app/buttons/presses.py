@@ -257,6 +257,14 @@ def mark_used(*, task_id: str, custom_id: str) -> None:
             task.save(update_fields=["buttons"])
 
 
+def started_action(pressed_custom_id: str) -> str:
+    """What a new task is before the relay says: its button's action ("UPSCALE"),
+    or a create's kind ("IMAGINE", "BLEND", "DESCRIBE", "SHORTEN", the relay's own names)."""
+    if pressed_custom_id.startswith(CREATE_PREFIX):
+        return pressed_custom_id.removeprefix(CREATE_PREFIX).upper()[:40]
+    return action_of(pressed_custom_id)
+
+
 def record_children(
     *,
     ids,
@@ -276,7 +284,7 @@ def record_children(
             defaults={
                 "status": status,
                 # Until the relay's first answer: what its button makes ("UPSCALE"), not "?".
-                "action": action_of(lineage.get("pressed_custom_id")),
+                "action": started_action(lineage.get("pressed_custom_id") or ""),
                 "prompt": prompt or (parent.prompt if parent else ""),
                 "description": note,
                 "submit_time": now,

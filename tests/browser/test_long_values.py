@@ -9,7 +9,9 @@ prompt, promptEn, description, failReason, state, customId, properties
 (finalPrompt, finalZhPrompt, unknown keys), every URL field, button labels,
 emoji and customIds, unknown top-level keys. A MODAL (Vary Region) child of
 each carries it too, with the button's label as its lineage, so the detail
-page's form, lineage line and family strip are swept as well."""
+page's form, lineage line and family strip are swept as well. Each value is
+then submitted on the Create page: its "Created" card and its prompt-history
+line are swept there."""
 
 import time
 
@@ -234,5 +236,19 @@ def test_every_field_of_a_relay_answer_fits_a_phone(
     page.goto(f"{live_server.url}/tasks/{REFUSED_ID}/")
     expect(page.locator(".detail-figure .image-unavailable")).to_be_visible()
     misfits[f"{lang} detail refused image"] = fit.misfits(page, PHONE["width"])
+
+    # The Create page: each value submitted as a prompt, then its live card in
+    # "Created" and its line in the prompt history.
+    for _grid_id, _modal_id, value in tasks.values():
+        page.goto(f"{live_server.url}/create/")
+        page.fill("#create-prompt", value)
+        with page.expect_navigation():
+            page.locator("button.create-submit").click()
+    expect(page.locator("#task-grid > article.card")).to_have_count(len(tasks))
+    expect(page.locator(".history-prompt")).to_have_count(len(tasks))
+    misfits[f"{lang} create"] = fit.misfits(page, PHONE["width"])
+    screenshot(f"long-values-create-{lang}")
+    page.locator(".history-list a.use").first.click()  # the newest: shown cut, used whole
+    expect(page.locator("#create-prompt")).to_have_value(value)
 
     assert {where: found for where, found in misfits.items() if found} == {}

@@ -57,11 +57,29 @@ def test_an_imagine_starts_one_job_whose_live_card_is_at_the_top_of_created_and_
     assert (task.pressed_by, task.pressed_custom_id, task.parent) == (user, "create:imagine", None)
     page = presser.get(response["Location"]).content.decode()
     assert f'id="task-{task.id}"' in page and f'data-poll-id="{task.id}"' in page  # live
+    # Before the relay's first answer the card names what it is, not "?".
+    assert task.action == "IMAGINE" and '<span class="action">IMAGINE</span>' in page
     assert "Started:" in page
     assert f'id="task-{task.id}"' in presser.get(reverse("task_list")).content.decode()
     finish(simulator)
     task.refresh_from_db()
     assert task.status == "SUCCESS" and task.image_url
+
+
+def test_each_kinds_new_task_is_named_by_its_kind_before_the_relay_answers(presser, simulator):
+    presser.post(CREATE, {"kind": "imagine", "prompt": "a fox in snow"})
+    presser.post(CREATE, {"kind": "blend", "images": [png(), png("b.png", "blue")], "dimensions": "SQUARE"})
+    presser.post(CREATE, {"kind": "describe", "images": [png()]})
+    presser.post(CREATE, {"kind": "shorten", "prompt": "an old lighthouse keeper in a storm"})
+
+    actions = dict(Task.objects.values_list("pressed_custom_id", "action"))
+    assert actions == {
+        "create:imagine": "IMAGINE",
+        "create:blend": "BLEND",
+        "create:describe": "DESCRIBE",
+        "create:shorten": "SHORTEN",
+    }
+    assert "?</span>" not in presser.get(CREATE).content.decode()
 
 
 def test_the_same_submit_twice_reaches_the_relay_once_and_says_so(presser, simulator):
